@@ -1,0 +1,33 @@
+"""Settings, read from the environment (``PALERMO_*``) by a function, never at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """palermo's settings; each can be set by an environment variable ``PALERMO_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="PALERMO_", extra="ignore")
+
+    database_url: str = ""
+    """SQLAlchemy URL of the store; empty means the SQLite file ``palermo.db`` in the working directory."""
+
+    max_cell_chars: int = 32_768
+    """Longest value accepted in one cell; longer values reject the row."""
+
+    max_file_bytes: int = 2 * 1024**3
+    """Largest file accepted for ingestion."""
+
+    def resolved_database_url(self) -> str:
+        """The database URL to use: the setting, or the default SQLite file in the working directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{Path.cwd() / 'palermo.db'}"
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Read the settings from the environment, with explicit overrides taking precedence."""
+    return Settings(**overrides)  # type: ignore[arg-type]
