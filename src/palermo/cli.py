@@ -1,0 +1,170 @@
+"""The command line: a thin shell over the library that turns its errors into clear messages."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .errors import PalermoError
+from .settings import get_settings
+from .store.db import Store, open_store
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, help="palermo: pool, link, analyse and publish "
+                  "human-trafficking case data in IOM's HTCDS standard, without putting victims at risk.")
+org_app = typer.Typer(no_args_is_help=True, help="Contributing organisations.")
+standard_app = typer.Typer(no_args_is_help=True, help="The HTCDS 2.0 standard as palermo implements it.")
+app.add_typer(org_app, name="org")
+app.add_typer(standard_app, name="standard")
+
+console = Console()
+err = Console(stderr=True)
+
+
+class State:
+    """Options given before the command."""
+
+    db: str | None = None
+
+
+state = State()
+
+
+def database_url() -> str:
+    """The store's URL: --db, else PALERMO_DATABASE_URL, else palermo.db in the working directory."""
+    return state.db or get_settings().resolved_database_url()
+
+
+def store() -> Store:
+    """Open the store named by the options."""
+    return open_store(database_url())
+
+
+@app.callback()
+def main_options(
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Database URL or SQLite file (default: palermo.db here; env PALERMO_DATABASE_URL)."),
+    ] = None,
+) -> None:
+    """palermo command line."""
+    state.db = db
+
+
+@org_app.command("add")
+def org_add(
+    name: Annotated[str, typer.Argument(help="The organisation's name.")],
+    org_type: Annotated[str, typer.Option("--type", help="HTCDS organisation type, e.g. NGO, LawEnforcement.")],
+    country: Annotated[str, typer.Option("--country", help="Country: ISO 3166 code or English name.")],
+) -> None:
+    """Register a contributing organisation."""
+    from .store.orgs import add_organisation
+
+    org = add_organisation(store(), name, org_type, country)
+    console.print(f"registered [bold]{org.name}[/] ({org.type}, {org.country}) as organisation {org.id}")
+
+
+@org_app.command("list")
+def org_list() -> None:
+    """List the registered organisations and what each has contributed."""
+    from .store.orgs import list_organisations
+
+    orgs = list_organisations(store())
+    table = Table("id", "name", "type", "country", "batches", "cases", title="Organisations")
+    for o in orgs:
+        table.add_row(str(o.id), o.name, o.type, o.country, f"{o.batches:,}", f"{o.cases:,}")
+    console.print(table if orgs else "no organisation registered yet: `palermo org add NAME --type NGO --country XX`")
+
+
+@standard_app.command("fields")
+def standard_fields(
+    prefix: Annotated[str | None, typer.Option(help="Only fields with this prefix, e.g. vic_.")] = None,
+) -> None:
+    """List the standard's fields with their types and code lists."""
+    from .standard import load_standard
+
+    std = load_standard()
+    table = Table("field", "type", "label", "codes", "", title=f"{std.standard} {std.version} (+ palermo extensions)")
+    for f in std.fields:
+        if prefix and not f.name.startswith(prefix):
+            continue
+        codes = ", ".join(f.code_names[:6]) + (f" (+{len(f.codes) - 6})" if len(f.codes) > 6 else "")
+        marks = " ".join(m for m, on in (("extension", f.extension), ("identifying", f.identifying)) if on)
+        table.add_row(f.name, f.type.value, f.label, codes, marks)
+    console.print(table)
+
+
+@standard_app.command("schema")
+def standard_schema(
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of standard output.")] = None,
+) -> None:
+    """Write the JSON Schema of one HTCDS case record."""
+    from .standard.schema import json_schema
+
+    text = json.dumps(json_schema(), indent=2, ensure_ascii=False)
+    if out is None:
+        sys.stdout.write(text + "\n")
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+        console.print(f"wrote {out}")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(), console=err, transient=True,
+    )
+
+
+@app.command()
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="CSV, XLSX, JSON or NDJSON files.")],
+    org: Annotated[str | None, typer.Option("--org", help="The contributing organisation (registered).")] = None,
+    mapping: Annotated[Path | None, typer.Option("--mapping", help="YAML mapping file for a custom layout.")] = None,
+    sheet: Annotated[str | None, typer.Option("--sheet", help="Sheet to read from an XLSX workbook.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check everything, store nothing.")] = False,
+    report_json: Annotated[Path | None, typer.Option("--report-json", help="Write the full report as JSON.")] = None,
+    suggest_mapping: Annotated[
+        bool, typer.Option("--suggest-mapping", help="Draft a mapping file for FILE and print it; store nothing.")
+    ] = False,
+) -> None:
+    """Ingest partner files: map to HTCDS, validate, store; refused rows are kept with their reasons.
+
+    Exit code 0: every row stored; 1: some rows refused (the rest stored); 2: a file could not be used.
+    """
+    from .cli_ingest import run_ingest, run_suggest
+
+    if suggest_mapping:
+        run_suggest(files, sheet, console)
+        return
+    if org is None:
+        raise PalermoError("--org is required: the organisation contributing the files (see `palermo org list`)")
+    code = run_ingest(store(), files, org, mapping, sheet, dry_run, report_json, console, _progress)
+    raise typer.Exit(code)
+
+
+@app.command()
+def demo(
+    cases: Annotated[int, typer.Option(help="Generated cases across the five demo organisations.")] = 20_000,
+    keep: Annotated[bool, typer.Option(help="Keep an existing database instead of starting afresh.")] = False,
+) -> None:
+    """Build a fresh demo database: five organisations, three layouts, the real CTDC extract."""
+    from .demo.run import run_demo
+
+    run_demo(database_url(), cases=cases, fresh=not keep, console=console, progress=_progress)
+
+
+def main() -> None:
+    """Entry point of the ``palermo`` command: library errors become messages and exit code 2."""
+    try:
+        app()
+    except PalermoError as exc:
+        err.print("[bold red]error:[/] " + escape(exc.message), highlight=False)
+        sys.exit(2)

@@ -1,0 +1,92 @@
+"""Read JSON (a list of objects) and NDJSON (one object per line) as text columns."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pyarrow as pa
+
+from ..errors import InputError
+from ..standard import MULTI_SEPARATOR
+from .problems import Problem
+from .readers import RawTable, header_names
+
+
+def _cell(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float, str)):
+        return str(value)
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        return MULTI_SEPARATOR.join(str(v) for v in value)
+    raise TypeError
+
+
+def _records(text: str, name: str, fmt: str) -> list[tuple[int, Any]]:
+    if fmt == "json":
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", file=name) from None
+        if not isinstance(doc, list):
+            raise InputError(
+                f"holds a JSON {type(doc).__name__ if not isinstance(doc, dict) else 'object'}; "
+                "expected a list of objects, one per case",
+                file=name,
+            )
+        return list(enumerate(doc, start=1))
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            found.append((number, json.loads(line)))
+        except json.JSONDecodeError as exc:
+            found.append((number, exc))
+    return found
+
+
+def read_json(text: str, name: str, fmt: str, encoding: str) -> RawTable:
+    """Read JSON or NDJSON text; each record is a row, its keys the columns (first seen, first)."""
+    records = _records(text, name, fmt)
+    if not records:
+        raise InputError("holds no records; expected a list of objects, one per case", file=name)
+    keys: dict[str, None] = {}
+    for _, rec in records:
+        if isinstance(rec, dict):
+            keys.update(dict.fromkeys(str(k) for k in rec))
+    if not keys:
+        raise InputError("holds no objects; expected a list of objects, one per case", file=name, row=records[0][0])
+    columns = header_names(keys, name)
+    data: list[list[str | None]] = [[] for _ in columns]
+    numbers: list[int] = []
+    problems: list[Problem] = []
+    for number, rec in records:
+        if isinstance(rec, json.JSONDecodeError):
+            problems.append(Problem(number, None, None, f"is not valid JSON: {rec.msg}"))
+            continue
+        if not isinstance(rec, dict):
+            problems.append(Problem(number, None, str(rec)[:200], f"is a JSON {type(rec).__name__}, not an object"))
+            continue
+        cells: list[str | None] = []
+        bad_key = None
+        for key in keys:
+            try:
+                cells.append(_cell(rec.get(key)))
+            except TypeError:
+                bad_key = key
+                break
+        if bad_key is not None:
+            problems.append(Problem(number, bad_key, None, "holds a nested object or list; expected a plain value"))
+            continue
+        for column, cell in zip(data, cells, strict=True):
+            column.append(cell)
+        numbers.append(number)
+    table = pa.table({c: pa.array(v, type=pa.string()) for c, v in zip(columns, data, strict=True)})
+    return RawTable(
+        file=name, format=fmt, columns=columns, table=table,
+        rows=pa.array(numbers, type=pa.int32()), problems=problems, encoding=encoding,
+    )

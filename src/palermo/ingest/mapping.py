@@ -1,0 +1,235 @@
+"""Apply a crosswalk to a file read as text: standard columns out, problems listed, nothing dropped.
+
+The result has one column per standard case field (typed), ``_row`` (the source row), ``extra``
+(the source columns no field uses, as a JSON object per row) and a long table of problems
+(row, source column, value, reason). All work is vectorised with polars.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import polars as pl
+
+from ..errors import InputError
+from ..standard import MULTI_SEPARATOR, Field, FieldType, load_standard
+from ..standard.crosswalk import Crosswalk, FieldRule, ValueTarget
+from .convert import convert, convert_boolean, expected, replace_values, squash
+from .readers import RawTable
+
+PROBLEM_SCHEMA = {"row": pl.Int32, "column": pl.String, "value": pl.String, "reason": pl.String}
+
+
+@dataclass
+class Mapped:
+    """A file mapped to the standard, before validation."""
+
+    frame: pl.DataFrame
+    problems: pl.DataFrame
+    sources: dict[str, str]
+    """Standard field name -> the source column(s) it came from, for messages."""
+    unmapped: list[str]
+
+
+def problems_where(
+    frame: pl.DataFrame, mask: pl.Series | pl.Expr, column: str | None, value: pl.Expr | None, reason: str | pl.Expr
+) -> pl.DataFrame:
+    """The problems table for the rows of ``frame`` selected by ``mask``."""
+    hits = frame.filter(mask)
+    return hits.select(
+        pl.col("_row").cast(pl.Int32).alias("row"),
+        pl.lit(column, dtype=pl.String).alias("column"),
+        (value if value is not None else pl.lit(None, dtype=pl.String)).cast(pl.String).str.slice(0, 200).alias(
+            "value"
+        ),
+        (pl.lit(reason) if isinstance(reason, str) else reason).cast(pl.String).alias("reason"),
+    )
+
+
+def _cleaned(raw: RawTable, crosswalk: Crosswalk, max_chars: int) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
+    """Strip values, turn missing markers into nulls, flag over-long cells."""
+    frame = pl.from_arrow(raw.table)
+    assert isinstance(frame, pl.DataFrame)
+    frame = frame.with_columns(pl.Series("_row", raw.rows.to_numpy(zero_copy_only=False)))
+    missing = sorted({m.strip().casefold() for m in crosswalk.missing})
+    problems = []
+    for col in raw.columns:
+        too_long = frame.filter(pl.col(col).str.len_chars() > max_chars)
+        if too_long.height:
+            problems.append(
+                too_long.select(
+                    pl.col("_row").cast(pl.Int32).alias("row"),
+                    pl.lit(col).alias("column"),
+                    pl.lit(None, dtype=pl.String).alias("value"),
+                    pl.format("value is {} characters long; at most {} are accepted",
+                              pl.col(col).str.len_chars(), pl.lit(max_chars)).alias("reason"),
+                )
+            )
+    stripped = [pl.col(c).str.strip_chars() for c in raw.columns]
+    frame = frame.with_columns(
+        pl.when(s.str.to_lowercase().is_in(missing) | (s.str.len_chars() > max_chars)).then(None).otherwise(s).alias(c)
+        for s, c in zip(stripped, raw.columns, strict=True)
+    )
+    return frame, problems
+
+
+def _source_series(frame: pl.DataFrame, rule: FieldRule, field: Field, crosswalk: Crosswalk) -> pl.Series | None:
+    """The text column a rule reads, after per-rule missing markers, value maps and defaults."""
+    assert rule.column is not None
+    if rule.column not in frame.columns:
+        return None
+    series = frame.get_column(rule.column)
+    if rule.missing:
+        extra_missing = [m.strip().casefold() for m in rule.missing]
+        series = pl.select(
+            pl.when(series.str.to_lowercase().is_in(extra_missing)).then(None).otherwise(series)
+        ).to_series()
+    if rule.values:
+        if field.is_multi:
+            series = _replace_parts(series, rule.values, rule.separator or MULTI_SEPARATOR)
+        else:
+            series = replace_values(series, rule.values)
+    return series.alias(field.name)
+
+
+def _replace_parts(series: pl.Series, values: dict[str, ValueTarget], sep: str) -> pl.Series:
+    """Apply a value map to each part of a multi-value cell; a part mapped to null is dropped."""
+    table = {squash(k): v for k, v in values.items()}
+    parts = series.str.split(sep).list.eval(pl.element().str.strip_chars())
+    mapping: dict[str, str] = {}
+    for value in parts.explode().drop_nulls().unique().to_list():
+        key = squash(value)
+        if key in table:
+            target = table[key]
+            mapping[value] = sep.join(target) if isinstance(target, list) else (target or "")
+    if not mapping:
+        return series
+    joined = parts.list.eval(pl.element().replace(mapping)).list.join(sep)
+    empty = joined.str.replace_all(re.escape(sep), "").str.strip_chars() == ""
+    return pl.select(pl.when(series.is_null() | empty).then(None).otherwise(joined)).to_series()
+
+
+def _flags(frame: pl.DataFrame, rule: FieldRule, field: Field, crosswalk: Crosswalk) -> tuple[pl.Series, list[pl.DataFrame]]:
+    """A multi-select field built from yes/no columns: the codes whose flag is yes."""
+    assert rule.flags is not None
+    problems: list[pl.DataFrame] = []
+    known: list[pl.Series] = []
+    codes: list[pl.Series] = []
+    for column, code in rule.flags.items():
+        if column not in frame.columns:
+            continue
+        values, bad = convert_boolean(frame.get_column(column), crosswalk.true_values, crosswalk.false_values)
+        if bad.any():
+            problems.append(problems_where(frame, bad, column, pl.col(column), f"expected {expected_bool()}"))
+        values = pl.select(pl.when(bad).then(None).otherwise(values)).to_series()
+        known.append(values.is_not_null())
+        codes.append(pl.select(pl.when(values).then(pl.lit(code)).otherwise(None)).to_series())
+    if not codes:
+        return pl.Series(field.name, [None] * frame.height, dtype=pl.String), problems
+    any_known = pl.select(pl.any_horizontal(known)).to_series()
+    listed = pl.select(pl.concat_list(codes).list.drop_nulls().list.unique().list.sort()).to_series()
+    joined = listed.list.join(MULTI_SEPARATOR)
+    out = pl.select(pl.when(any_known).then(joined).otherwise(None)).to_series()
+    return out.alias(field.name), problems
+
+
+def expected_bool() -> str:
+    """Message fragment for yes/no columns."""
+    return "yes or no (1/0, true/false)"
+
+
+def _extra_json(columns: list[str]) -> pl.Expr:
+    """Unmapped columns as one JSON object per row, keeping only the values present."""
+    if not columns:
+        return pl.lit(None, dtype=pl.String).alias("extra")
+    pieces = [
+        pl.when(pl.col(c).is_not_null()).then(
+            pl.struct(pl.col(c)).struct.json_encode().str.slice(1).str.strip_suffix("}")
+        )
+        for c in columns
+    ]
+    body = pl.concat_str(pieces, separator=",", ignore_nulls=True)
+    return pl.when(body == "").then(None).otherwise(pl.concat_str([pl.lit("{"), body, pl.lit("}")])).alias("extra")
+
+
+def apply_crosswalk(raw: RawTable, crosswalk: Crosswalk, *, max_chars: int, strict_columns: bool) -> Mapped:
+    """Map ``raw`` to the standard with ``crosswalk``; ``strict_columns`` refuses rules naming absent columns."""
+    std = load_standard()
+    frame, problems = _cleaned(raw, crosswalk, max_chars)
+    present = {squash(c): c for c in raw.columns}
+    out: dict[str, pl.Series] = {}
+    sources: dict[str, str] = {}
+    used: set[str] = set()
+    for name, rule in crosswalk.fields.items():
+        field = std.field(name)
+        if rule.column is not None and rule.column not in frame.columns and squash(rule.column) in present:
+            rule = rule.model_copy(update={"column": present[squash(rule.column)]})
+        if rule.flags is not None:
+            rule = rule.model_copy(update={"flags": {present.get(squash(k), k): v for k, v in rule.flags.items()}})
+        absent = [c for c in rule.source_columns() if c not in frame.columns]
+        if strict_columns and absent:
+            raise InputError(
+                f"the mapping reads column {absent[0]!r} for {field.name}, but the file has no such column",
+                file=raw.file, row=1,
+            )
+        used.update(rule.source_columns())
+        sources[field.name] = ", ".join(c for c in rule.source_columns() if c in frame.columns) or "(none)"
+        if rule.flags is not None:
+            series, flag_problems = _flags(frame, rule, field, crosswalk)
+            problems.extend(flag_problems)
+            out[field.name] = series
+            continue
+        source = _source_series(frame, rule, field, crosswalk)
+        if source is None:
+            continue
+        values, bad = convert(
+            source, field, separator=rule.separator, date_format=rule.date_format,
+            true_values=crosswalk.true_values, false_values=crosswalk.false_values,
+        )
+        if bad.any():
+            assert rule.column is not None
+            problems.append(
+                problems_where(frame, bad, rule.column, pl.col(rule.column), f"expected {expected(field)}")
+            )
+        out[field.name] = pl.select(pl.when(bad).then(None).otherwise(values)).to_series().alias(field.name)
+    for name, default in crosswalk.defaults.items():
+        field = std.field(name)
+        literal = pl.Series(field.name, [default])
+        value, bad = convert(
+            literal, field, separator=None, date_format=None,
+            true_values=crosswalk.true_values, false_values=crosswalk.false_values,
+        )
+        if bad.any():
+            raise InputError(f"the mapping's default {default!r} for {field.name} is not {expected(field)}")
+        current = out.get(field.name)
+        filler = pl.repeat(value[0], frame.height, eager=True, dtype=value.dtype)
+        out[field.name] = filler if current is None else current.fill_null(value[0])
+        sources.setdefault(field.name, "(default)")
+    unmapped = [c for c in raw.columns if c not in used]
+    typed = pl.DataFrame([frame.get_column("_row"), *out.values()])
+    original = pl.from_arrow(raw.table.select(unmapped))
+    assert isinstance(original, pl.DataFrame)
+    original = original.select(
+        pl.when(pl.col(c).str.strip_chars() == "").then(None).otherwise(pl.col(c).str.strip_chars()).alias(c)
+        for c in unmapped
+    )
+    typed = typed.with_columns(original.select(_extra_json(unmapped)).to_series() if unmapped else
+                               pl.lit(None, dtype=pl.String).alias("extra"))
+    problem_frame = pl.concat(problems) if problems else pl.DataFrame(schema=PROBLEM_SCHEMA)
+    return Mapped(frame=typed, problems=problem_frame, sources=sources, unmapped=unmapped)
+
+
+def field_dtype(field: Field) -> pl.DataType:
+    """The polars type of a standard field's column."""
+    match field.type:
+        case FieldType.DATE:
+            return pl.Date()
+        case FieldType.NUMBER:
+            return pl.Float64()
+        case FieldType.INTEGER:
+            return pl.Int64()
+        case FieldType.BOOLEAN:
+            return pl.Boolean()
+        case _:
+            return pl.String()

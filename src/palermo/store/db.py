@@ -1,0 +1,113 @@
+"""Opening the store: engines for SQLite and PostgreSQL, migrations to the current schema."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from ..errors import ConfigurationError, PalermoError
+
+
+class StoreUnavailableError(PalermoError):
+    """The database cannot be reached or opened."""
+
+    code = "store_unavailable"
+
+
+@dataclass(frozen=True)
+class Store:
+    """An open store: its SQLAlchemy engine and the URL it was opened from."""
+
+    engine: Engine
+    url: str
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    def display_url(self) -> str:
+        """The URL without password, for messages."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def sqlite_path(self) -> Path | None:
+        """The database file, for SQLite stores."""
+        if self.dialect != "sqlite":
+            return None
+        database = make_url(self.url).database
+        return Path(database) if database else None
+
+    def adbc_uri(self) -> str:
+        """The URI an ADBC driver needs for bulk loading (Arrow in, COPY or bound batches out)."""
+        url = make_url(self.url)
+        if self.dialect == "sqlite":
+            return str(url.database)
+        return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``postgresql://`` and plain file paths as well as SQLAlchemy URLs."""
+    if "://" not in url:
+        return f"sqlite:///{Path(url).resolve()}"
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def create_store_engine(url: str) -> Engine:
+    """An engine for ``url`` with palermo's connection settings (no connection is made yet)."""
+    url = normalise_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigurationError(f"database URL {url!r} is not valid (try sqlite:///palermo.db)") from None
+    if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise ConfigurationError(f"database {parsed.get_backend_name()!r} is not supported: use SQLite or PostgreSQL")
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("palermo.store").joinpath("migrations")))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def open_store(url: str, *, migrate: bool = True) -> Store:
+    """Open (and by default create or upgrade to the current schema) the store at ``url``."""
+    url = normalise_url(url)
+    engine = create_store_engine(url)
+    store = Store(engine=engine, url=url)
+    path = store.sqlite_path()
+    if path is not None and not path.parent.exists():
+        raise StoreUnavailableError(f"cannot create database {path}: folder {path.parent} does not exist")
+    try:
+        if migrate:
+            command.upgrade(_alembic_config(engine), "head")
+        else:
+            inspect(engine).get_table_names()
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise StoreUnavailableError(f"cannot open database {store.display_url()}: {reason}") from None
+    return store

@@ -1,0 +1,139 @@
+"""The store's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL.
+
+Analytical case fields (``case_record``) and personal data (``person_identity``) live in separate
+tables, so analysis never reads identifying data, and access to it can be controlled, audited and
+encrypted on its own. Every case row carries its provenance: organisation, batch (file name,
+SHA-256, time) and row number in the source file.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeEngine
+
+from ..standard import Field, FieldType, load_standard
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets BIGINT.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def column_type(field: Field) -> TypeEngine[object]:
+    """The database type that stores a field."""
+    match field.type:
+        case FieldType.DATE:
+            return Date()  # type: ignore[return-value]
+        case FieldType.NUMBER:
+            return Float()  # type: ignore[return-value]
+        case FieldType.INTEGER:
+            return Integer()  # type: ignore[return-value]
+        case FieldType.BOOLEAN:
+            return Boolean()  # type: ignore[return-value]
+        case _:
+            return Text()  # type: ignore[return-value]
+
+
+organisation = Table(
+    "organisation",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("type", String(64), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+ingest_batch = Table(
+    "ingest_batch",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("org_id", Id, ForeignKey("organisation.id"), nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    Column("file_format", String(16), nullable=False),
+    Column("layout", String(100), nullable=False),
+    Column("rows_read", Integer, nullable=False),
+    Column("rows_accepted", Integer, nullable=False),
+    Column("rows_rejected", Integer, nullable=False),
+    Column("ingested_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("org_id", "file_sha256", name="uq_ingest_batch_org_file"),
+)
+
+PROVENANCE = ("org_id", "batch_id", "source_row")
+
+
+def _case_columns(fields: tuple[Field, ...]) -> list[Column[object]]:
+    return [Column(f.column, column_type(f), nullable=True, comment=f.name) for f in fields]
+
+
+def _build_case_tables() -> tuple[Table, Table]:
+    std = load_standard()
+    case = Table(
+        "case_record",
+        metadata,
+        Column("id", Id, primary_key=True, autoincrement=True),
+        Column("org_id", Id, ForeignKey("organisation.id"), nullable=False),
+        Column("batch_id", Id, ForeignKey("ingest_batch.id"), nullable=False),
+        Column("source_row", Integer, nullable=False),
+        *_case_columns(std.analytical_fields()),
+        Column("extra", JSON, nullable=True, comment="source columns that map to no field"),
+        UniqueConstraint("batch_id", "source_row", name="uq_case_record_batch_row"),
+        Index("ix_case_record_org", "org_id"),
+    )
+    identity = Table(
+        "person_identity",
+        metadata,
+        Column("id", Id, primary_key=True, autoincrement=True),
+        Column("org_id", Id, ForeignKey("organisation.id"), nullable=False),
+        Column("batch_id", Id, nullable=False),
+        Column("source_row", Integer, nullable=False),
+        *_case_columns(std.identifying_fields()),
+        ForeignKeyConstraint(
+            ["batch_id", "source_row"], ["case_record.batch_id", "case_record.source_row"],
+            name="fk_person_identity_case_record",
+        ),
+        UniqueConstraint("batch_id", "source_row", name="uq_person_identity_batch_row"),
+    )
+    return case, identity
+
+
+case_record, person_identity = _build_case_tables()
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("org_id", Id, ForeignKey("organisation.id"), nullable=False),
+    Column("batch_id", Id, ForeignKey("ingest_batch.id"), nullable=False),
+    Column("source_row", Integer, nullable=False),
+    Column("column_name", Text, nullable=True),
+    Column("value", Text, nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("raw_row", JSON, nullable=True, comment="the whole rejected row, as read"),
+    Index("ix_quarantine_batch", "batch_id"),
+)
