@@ -151,6 +151,43 @@ def ingest(
 
 
 @app.command()
+def rejected(
+    org: Annotated[str | None, typer.Option("--org", help="Only this organisation's files.")] = None,
+    batch: Annotated[int | None, typer.Option("--batch", help="Only this batch (see `palermo org list`).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write all of them to this CSV file.")] = None,
+    limit: Annotated[int, typer.Option(help="Rows to show on screen.")] = 50,
+) -> None:
+    """Show the refused rows kept in quarantine, with file, row, column, value and reason."""
+    from .store.export import escape_frame, export_rejected, rejected_frame
+
+    opened = store()
+    if out is not None:
+        n = export_rejected(opened, out, org=org, batch=batch)
+        console.print(f"wrote {n:,} refused values to {escape(str(out))}")
+        return
+    frame = escape_frame(rejected_frame(opened, org=org, batch=batch))
+    table = Table(*frame.columns, title=f"Refused rows ({frame.height:,} problems)")
+    for values in frame.head(limit).iter_rows():
+        table.add_row(*(escape("" if v is None else str(v)) for v in values))
+    console.print(table)
+
+
+@app.command("export")
+def export_command(
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    org: Annotated[str | None, typer.Option("--org", help="Only this organisation's cases.")] = None,
+    identifying: Annotated[
+        bool, typer.Option("--with-identifying", help="Include names, birth dates, contacts (personal data).")
+    ] = False,
+) -> None:
+    """Export stored cases to CSV (values that would run as spreadsheet formulas are escaped)."""
+    from .store.export import export_cases
+
+    n = export_cases(store(), out, org=org, identifying=identifying)
+    console.print(f"wrote {n:,} cases to {escape(str(out))}")
+
+
+@app.command()
 def demo(
     cases: Annotated[int, typer.Option(help="Generated cases across the five demo organisations.")] = 20_000,
     keep: Annotated[bool, typer.Option(help="Keep an existing database instead of starting afresh.")] = False,

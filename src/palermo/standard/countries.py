@@ -28,33 +28,103 @@ _ABBREVIATIONS = {"rep": "republic", "st": "saint", "ste": "sainte", "is": "isla
 
 _COUNTRY_ALIASES: dict[str, str] = {
     # Common English short forms and former names that pycountry does not carry.
-    "uk": "GB", "great britain": "GB", "britain": "GB", "england": "GB", "scotland": "GB", "wales": "GB",
+    "uk": "GB",
+    "great britain": "GB",
+    "britain": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
     "northern ireland": "GB",
-    "usa": "US", "united states": "US", "america": "US",
-    "uae": "AE", "emirates": "AE",
-    "russia": "RU", "ussr": "RU",
-    "ivory coast": "CI", "cote divoire": "CI",
-    "czech republic": "CZ", "czech rep": "CZ", "czech": "CZ",
-    "turkey": "TR", "turkiye": "TR",
-    "kosovo": KOSOVO, "kosovo under unscr 1244": KOSOVO, "xkx": KOSOVO, "kos": KOSOVO,
-    "cape verde": "CV", "swaziland": "SZ", "macedonia": "MK", "north macedonia": "MK",
-    "former yugoslav republic macedonia": "MK", "burma": "MM", "east timor": "TL", "timor leste": "TL",
-    "zaire": "CD", "drc": "CD", "dr congo": "CD", "democratic republic congo": "CD", "congo kinshasa": "CD",
-    "congo brazzaville": "CG", "republic congo": "CG",
-    "south korea": "KR", "korea south": "KR", "north korea": "KP", "korea north": "KP",
-    "laos": "LA", "lao pdr": "LA", "syria": "SY", "iran": "IR", "moldova": "MD", "moldavia": "MD",
-    "bolivia": "BO", "tanzania": "TZ", "venezuela": "VE", "vietnam": "VN", "viet nam": "VN",
-    "brunei": "BN", "palestine": "PS", "palestinian territories": "PS", "occupied palestinian territory": "PS",
-    "palestinian territory occupied": "PS", "palestinian authority": "PS", "gaza": "PS", "west bank": "PS",
-    "vatican": "VA", "vatican city": "VA", "holy see": "VA", "micronesia": "FM",
-    "hong kong sar": "HK", "china hong kong sar": "HK", "macau": "MO", "china macao sar": "MO",
-    "taiwan": "TW", "china taiwan province china": "TW",
-    "sao tome": "ST", "falklands": "FK", "falkland islands": "FK", "bosnia": "BA", "bosnia and herzegowina": "BA",
-    "saint kitts": "KN", "saint vincent": "VC", "saint martin": "MF", "sint maarten": "SX",
-    "us virgin islands": "VI", "british virgin islands": "VG",
-    "holland": "NL", "netherlands": "NL", "kingdom netherlands": "NL",
-    "gambia": "GM", "bahamas": "BS", "surinam": "SR", "kyrgyz republic": "KG", "slovak republic": "SK",
-    "reunion": "RE", "curacao": "CW", "aland": "AX", "svalbard": "SJ", "saint helena": "SH",
+    "usa": "US",
+    "united states": "US",
+    "america": "US",
+    "uae": "AE",
+    "emirates": "AE",
+    "russia": "RU",
+    "ussr": "RU",
+    "ivory coast": "CI",
+    "cote divoire": "CI",
+    "czech republic": "CZ",
+    "czech rep": "CZ",
+    "czech": "CZ",
+    "turkey": "TR",
+    "turkiye": "TR",
+    "kosovo": KOSOVO,
+    "kosovo under unscr 1244": KOSOVO,
+    "xkx": KOSOVO,
+    "kos": KOSOVO,
+    "cape verde": "CV",
+    "swaziland": "SZ",
+    "macedonia": "MK",
+    "north macedonia": "MK",
+    "former yugoslav republic macedonia": "MK",
+    "burma": "MM",
+    "east timor": "TL",
+    "timor leste": "TL",
+    "zaire": "CD",
+    "drc": "CD",
+    "dr congo": "CD",
+    "democratic republic congo": "CD",
+    "congo kinshasa": "CD",
+    "congo brazzaville": "CG",
+    "republic congo": "CG",
+    "south korea": "KR",
+    "korea south": "KR",
+    "north korea": "KP",
+    "korea north": "KP",
+    "laos": "LA",
+    "lao pdr": "LA",
+    "syria": "SY",
+    "iran": "IR",
+    "moldova": "MD",
+    "moldavia": "MD",
+    "bolivia": "BO",
+    "tanzania": "TZ",
+    "venezuela": "VE",
+    "vietnam": "VN",
+    "viet nam": "VN",
+    "brunei": "BN",
+    "palestine": "PS",
+    "palestinian territories": "PS",
+    "occupied palestinian territory": "PS",
+    "palestinian territory occupied": "PS",
+    "palestinian authority": "PS",
+    "gaza": "PS",
+    "west bank": "PS",
+    "vatican": "VA",
+    "vatican city": "VA",
+    "holy see": "VA",
+    "micronesia": "FM",
+    "hong kong sar": "HK",
+    "china hong kong sar": "HK",
+    "macau": "MO",
+    "china macao sar": "MO",
+    "taiwan": "TW",
+    "china taiwan province china": "TW",
+    "sao tome": "ST",
+    "falklands": "FK",
+    "falkland islands": "FK",
+    "bosnia": "BA",
+    "bosnia and herzegowina": "BA",
+    "saint kitts": "KN",
+    "saint vincent": "VC",
+    "saint martin": "MF",
+    "sint maarten": "SX",
+    "us virgin islands": "VI",
+    "british virgin islands": "VG",
+    "holland": "NL",
+    "netherlands": "NL",
+    "kingdom netherlands": "NL",
+    "gambia": "GM",
+    "bahamas": "BS",
+    "surinam": "SR",
+    "kyrgyz republic": "KG",
+    "slovak republic": "SK",
+    "reunion": "RE",
+    "curacao": "CW",
+    "aland": "AX",
+    "svalbard": "SJ",
+    "saint helena": "SH",
 }
 """Extra spellings, already normalised by :func:`_normalise` (lower case, no accents or punctuation)."""
 
@@ -84,7 +154,7 @@ def _tokens(value: str) -> list[str]:
 
 
 def _normalise(value: str) -> str:
-    """Lower case, accents and punctuation removed, a leading "the" dropped: ``"Côte d'Ivoire"`` -> ``cote divoire``."""
+    """Lower case, no accents or punctuation, no leading "the": ``"Côte d'Ivoire"`` -> ``cote divoire``."""
     return " ".join(_tokens(value))
 
 
@@ -124,10 +194,10 @@ def _country_tables() -> tuple[dict[str, str], dict[str, str]]:
 
 @cache
 def country_code(value: str) -> str | None:
-    """The ISO 3166-1 alpha-2 code of a country given as a code (alpha-2, alpha-3, numeric) or name, else None.
+    """The ISO 3166-1 alpha-2 code of a country given as a code (alpha-2, alpha-3, numeric) or name.
 
     Case, accents, punctuation and word order are ignored (``"Korea, Republic of"``, ``"south korea"``,
-    ``"KOR"`` and ``"410"`` all give ``KR``). Kosovo is ``XK``.
+    ``"KOR"`` and ``"410"`` all give ``KR``). Kosovo is ``XK``. None when the value is not a country.
     """
     text = value.strip()
     if not text:
@@ -151,13 +221,14 @@ def country_codes() -> tuple[str, ...]:
 
 
 def country_name(code: str) -> str:
-    """The English short name of a country (pycountry's common name where ISO's is long: "Bolivia", "Vietnam")."""
+    """The English short name of a country: pycountry's common name where ISO's is long ("Bolivia")."""
     alpha_2 = country_code(code)
     if alpha_2 is None:
         raise NotFoundError(f"{code!r} is not an ISO 3166 country code or name")
     if alpha_2 == KOSOVO:
         return _KOSOVO_NAME
     country = pycountry.countries.get(alpha_2=alpha_2)
+    assert country is not None
     return str(getattr(country, "common_name", None) or country.name)
 
 
@@ -171,7 +242,7 @@ def _m49() -> dict[str, M49Area]:
 
 
 def m49_area(code: str) -> M49Area | None:
-    """The M49 region, sub-region and intermediate region of a country (any form :func:`country_code` reads)."""
+    """The M49 region, sub-region and intermediate region of a country (as :func:`country_code` reads it)."""
     alpha_2 = country_code(code)
     return None if alpha_2 is None else _m49().get(alpha_2)
 
@@ -195,18 +266,39 @@ def m49_intermediate_region(code: str) -> str | None:
 
 
 _LANGUAGE_ALIASES: dict[str, str] = {
-    "greek": "ell", "modern greek": "ell", "farsi": "fas", "persian": "fas", "pashto": "pus", "punjabi": "pan",
-    "kyrgyz": "kir", "moldovan": "ron", "moldavian": "ron", "castilian": "spa", "haitian creole": "hat",
-    "swahili": "swa", "malay": "msa", "nepali": "nep", "mandarin": "cmn", "cantonese": "yue",
-    "filipino": "fil", "khmer": "khm", "serbo croatian": "hbs", "sinhalese": "sin", "burmese": "mya",
+    "greek": "ell",
+    "modern greek": "ell",
+    "farsi": "fas",
+    "persian": "fas",
+    "pashto": "pus",
+    "punjabi": "pan",
+    "kyrgyz": "kir",
+    "moldovan": "ron",
+    "moldavian": "ron",
+    "castilian": "spa",
+    "haitian creole": "hat",
+    "swahili": "swa",
+    "malay": "msa",
+    "nepali": "nep",
+    "mandarin": "cmn",
+    "cantonese": "yue",
+    "filipino": "fil",
+    "khmer": "khm",
+    "serbo croatian": "hbs",
+    "sinhalese": "sin",
+    "burmese": "mya",
 }
+
+
+def _in_iso_639_2(lang: object) -> bool:
+    return hasattr(lang, "alpha_2") or hasattr(lang, "bibliographic")
 
 
 @cache
 def _language_table() -> dict[str, str]:
     table: dict[str, str] = {}
     # ISO 639-1/639-2 languages (those with a two-letter or bibliographic code) win name clashes.
-    ranked = sorted(pycountry.languages, key=lambda lang: not (hasattr(lang, "alpha_2") or hasattr(lang, "bibliographic")))
+    ranked = sorted(pycountry.languages, key=lambda lang: not _in_iso_639_2(lang))
     for lang in ranked:
         code = str(lang.alpha_3)
         table[code] = code

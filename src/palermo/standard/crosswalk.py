@@ -42,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ..errors import ConfigurationError
 from .fields import load_standard
 
-DEFAULT_MISSING: tuple[str, ...] = ("", "-99", "na", "n/a", "null", "none", "unknown", "not known", "nan", "-")
+DEFAULT_MISSING: tuple[str, ...] = ("", "-99", "n/a", "null", "none", "unknown", "not known", "nan", "-")
 DEFAULT_TRUE: tuple[str, ...] = ("1", "1.0", "true", "yes", "y", "x", "t")
 DEFAULT_FALSE: tuple[str, ...] = ("0", "0.0", "false", "no", "n", "f")
 

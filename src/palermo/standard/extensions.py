@@ -104,3 +104,21 @@ RANGES: dict[str, tuple[float, float]] = {
     "org_ShippingLongitude": (-180, 180),
 }
 INTEGER_FIELDS = frozenset({"prs_NumberOfChildren", "vic_AgeWhenTrafficked"})
+
+CODE_SYNONYMS: dict[str, dict[str, str]] = {
+    "prs_Gender": {
+        "female": "Feminine", "f": "Feminine", "woman": "Feminine", "girl": "Feminine",
+        "male": "Masculine", "m": "Masculine", "man": "Masculine", "boy": "Masculine",
+        "transgender": "NonConforming", "transgendernonconforming": "NonConforming",
+        "unknown": "NonSpecifiedUnknown", "notspecified": "NonSpecifiedUnknown",
+    },
+    "vic_TypeOfExploitation": {
+        "sexual": "SexualExploitation", "sex": "SexualExploitation", "labour": "ForcedLabour",
+        "labor": "ForcedLabour", "forcedlabor": "ForcedLabour", "begging": "ForcedBegging",
+        "marriage": "ForcedMarriage", "military": "ForcedMilitaryByNonStateActors", "organs": "OrganRemoval",
+        "slavery": "Servitude", "slaveryandsimilarpractices": "Servitude", "domesticservitude": "Servitude",
+    },
+    "vic_MajorityStatus": {"adult": "Adult", "minor": "Minor", "child": "Minor"},
+    "vic_MajorityStatusAtExploit": {"adult": "Adult", "minor": "Minor", "child": "Minor"},
+}
+"""Everyday words for some codes (lower case, letters and digits only), accepted wherever the code is."""

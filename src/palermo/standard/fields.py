@@ -10,7 +10,7 @@ from importlib import resources
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import NotFoundError
-from .extensions import EXTENSION_CODES, EXTENSION_FIELDS, IDENTIFYING_FIELDS, INTEGER_FIELDS, RANGES
+from .extensions import CODE_SYNONYMS, EXTENSION_CODES, EXTENSION_FIELDS, IDENTIFYING_FIELDS, INTEGER_FIELDS, RANGES
 from .model import Code, Field, FieldType
 
 CASE_PREFIXES = ("prs_", "vic_", "per_", "cas_", "cco_", "hte_", "spl_", "con_")
@@ -103,4 +103,8 @@ def _code_table(field: Field) -> dict[str, Code]:
     for c in field.codes:
         table.setdefault(_squash(c.name), c)
         table.setdefault(_squash(c.label), c)
+    by_name = {c.name: c for c in field.codes}
+    for word, code in CODE_SYNONYMS.get(field.name, {}).items():
+        if code in by_name:
+            table.setdefault(word, by_name[code])
     return table

@@ -42,17 +42,48 @@ ISIC_SECTIONS: dict[str, str] = {
 """ISIC Rev.4 section letter -> section title."""
 
 _DIVISIONS: dict[str, tuple[int, int]] = {
-    "A": (1, 3), "B": (5, 9), "C": (10, 33), "D": (35, 35), "E": (36, 39), "F": (41, 43), "G": (45, 47),
-    "H": (49, 53), "I": (55, 56), "J": (58, 63), "K": (64, 66), "L": (68, 68), "M": (69, 75), "N": (77, 82),
-    "O": (84, 84), "P": (85, 85), "Q": (86, 88), "R": (90, 93), "S": (94, 96), "T": (97, 98), "U": (99, 99),
+    "A": (1, 3),
+    "B": (5, 9),
+    "C": (10, 33),
+    "D": (35, 35),
+    "E": (36, 39),
+    "F": (41, 43),
+    "G": (45, 47),
+    "H": (49, 53),
+    "I": (55, 56),
+    "J": (58, 63),
+    "K": (64, 66),
+    "L": (68, 68),
+    "M": (69, 75),
+    "N": (77, 82),
+    "O": (84, 84),
+    "P": (85, 85),
+    "Q": (86, 88),
+    "R": (90, 93),
+    "S": (94, 96),
+    "T": (97, 98),
+    "U": (99, 99),
 }
 """The range of two-digit ISIC Rev.4 divisions in each section."""
 
 _KEYWORDS: dict[str, str] = {
-    "agriculture": "A", "farming": "A", "fishing": "A", "fisheries": "A", "forestry": "A", "aquafarming": "A",
-    "aquaculture": "A", "mining": "B", "quarrying": "B", "construction": "F", "transport": "H",
-    "transportation": "H", "hospitality": "I", "domesticwork": "T", "domesticservitude": "T",
-    "domesticservice": "T", "domesticworker": "T",
+    "agriculture": "A",
+    "farming": "A",
+    "fishing": "A",
+    "fisheries": "A",
+    "forestry": "A",
+    "aquafarming": "A",
+    "aquaculture": "A",
+    "mining": "B",
+    "quarrying": "B",
+    "construction": "F",
+    "transport": "H",
+    "transportation": "H",
+    "hospitality": "I",
+    "domesticwork": "T",
+    "domesticservitude": "T",
+    "domesticservice": "T",
+    "domesticworker": "T",
 }
 """Everyday industry names that fall in one section only (``Domestic work`` is section T)."""
 

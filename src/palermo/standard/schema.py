@@ -53,7 +53,11 @@ def _value_schema(field: Field) -> dict[str, Any]:
     if kind == FieldType.PICKLIST:
         return {"type": "string", "enum": list(field.code_names)}
     if kind == FieldType.MULTI_PICKLIST:
-        return {"type": "array", "items": {"type": "string", "enum": list(field.code_names)}, "uniqueItems": True}
+        return {
+            "type": "array",
+            "items": {"type": "string", "enum": list(field.code_names)},
+            "uniqueItems": True,
+        }
     if kind == FieldType.COUNTRY:
         return _country()
     if kind == FieldType.MULTI_COUNTRY:
