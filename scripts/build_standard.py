@@ -81,7 +81,9 @@ def build(src: Path) -> dict[str, Any]:
     def squash(name: str) -> str:
         return re.sub(r"[^a-z0-9]", "", name.lower())
 
-    xls_fields = {squash(_clean(r["name"])): (_clean(r["name"]), _clean(r["type"])) for _, r in survey.iterrows()}
+    xls_fields = {
+        squash(_clean(r["name"])): (_clean(r["name"]), _clean(r["type"])) for _, r in survey.iterrows()
+    }
     choice_lists: dict[str, list[tuple[str, str]]] = {}
     for _, r in choices.iterrows():
         choice_lists.setdefault(_clean(r["list_name"]), []).append((_clean(r["name"]), _clean(r["label"])))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,18 +11,9 @@ import pytest
 
 from palermo.store.db import Store, open_store
 from palermo.store.orgs import add_organisation
+from tests.support import PG_ADMIN
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-PG_ADMIN = os.environ.get("PALERMO_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgresql"]
-
-
-def shared(relative: str) -> Path:
-    """A file of the reference data beside the project; skips the test when it is absent."""
-    path = SHARED_DATA / relative
-    if not path.exists():
-        pytest.skip(f"reference data {relative} is not available")
-    return path
 
 
 def _pg_url(name: str) -> str:

@@ -17,8 +17,13 @@ from .errors import PalermoError
 from .settings import get_settings
 from .store.db import Store, open_store
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, help="palermo: pool, link, analyse and publish "
-                  "human-trafficking case data in IOM's HTCDS standard, without putting victims at risk.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="palermo: pool, link, analyse and publish "
+    "human-trafficking case data in IOM's HTCDS standard, without putting victims at risk.",
+)
 org_app = typer.Typer(no_args_is_help=True, help="Contributing organisations.")
 standard_app = typer.Typer(no_args_is_help=True, help="The HTCDS 2.0 standard as palermo implements it.")
 app.add_typer(org_app, name="org")
@@ -51,7 +56,9 @@ def store() -> Store:
 def main_options(
     db: Annotated[
         str | None,
-        typer.Option("--db", help="Database URL or SQLite file (default: palermo.db here; env PALERMO_DATABASE_URL)."),
+        typer.Option(
+            "--db", help="Database URL or SQLite file (default: palermo.db here; env PALERMO_DATABASE_URL)."
+        ),
     ] = None,
 ) -> None:
     """palermo command line."""
@@ -61,7 +68,9 @@ def main_options(
 @org_app.command("add")
 def org_add(
     name: Annotated[str, typer.Argument(help="The organisation's name.")],
-    org_type: Annotated[str, typer.Option("--type", help="HTCDS organisation type, e.g. NGO, LawEnforcement.")],
+    org_type: Annotated[
+        str, typer.Option("--type", help="HTCDS organisation type, e.g. NGO, LawEnforcement.")
+    ],
     country: Annotated[str, typer.Option("--country", help="Country: ISO 3166 code or English name.")],
 ) -> None:
     """Register a contributing organisation."""
@@ -80,7 +89,9 @@ def org_list() -> None:
     table = Table("id", "name", "type", "country", "batches", "cases", title="Organisations")
     for o in orgs:
         table.add_row(str(o.id), o.name, o.type, o.country, f"{o.batches:,}", f"{o.cases:,}")
-    console.print(table if orgs else "no organisation registered yet: `palermo org add NAME --type NGO --country XX`")
+    console.print(
+        table if orgs else "no organisation registered yet: `palermo org add NAME --type NGO --country XX`"
+    )
 
 
 @standard_app.command("fields")
@@ -91,7 +102,9 @@ def standard_fields(
     from .standard import load_standard
 
     std = load_standard()
-    table = Table("field", "type", "label", "codes", "", title=f"{std.standard} {std.version} (+ palermo extensions)")
+    table = Table(
+        "field", "type", "label", "codes", "", title=f"{std.standard} {std.version} (+ palermo extensions)"
+    )
     for f in std.fields:
         if prefix and not f.name.startswith(prefix):
             continue
@@ -103,7 +116,9 @@ def standard_fields(
 
 @standard_app.command("schema")
 def standard_schema(
-    out: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of standard output.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write to this file instead of standard output.")
+    ] = None,
 ) -> None:
     """Write the JSON Schema of one HTCDS case record."""
     from .standard.schema import json_schema
@@ -118,21 +133,32 @@ def standard_schema(
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(), console=err, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
     )
 
 
 @app.command()
 def ingest(
     files: Annotated[list[Path], typer.Argument(help="CSV, XLSX, JSON or NDJSON files.")],
-    org: Annotated[str | None, typer.Option("--org", help="The contributing organisation (registered).")] = None,
-    mapping: Annotated[Path | None, typer.Option("--mapping", help="YAML mapping file for a custom layout.")] = None,
+    org: Annotated[
+        str | None, typer.Option("--org", help="The contributing organisation (registered).")
+    ] = None,
+    mapping: Annotated[
+        Path | None, typer.Option("--mapping", help="YAML mapping file for a custom layout.")
+    ] = None,
     sheet: Annotated[str | None, typer.Option("--sheet", help="Sheet to read from an XLSX workbook.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check everything, store nothing.")] = False,
-    report_json: Annotated[Path | None, typer.Option("--report-json", help="Write the full report as JSON.")] = None,
+    report_json: Annotated[
+        Path | None, typer.Option("--report-json", help="Write the full report as JSON.")
+    ] = None,
     suggest_mapping: Annotated[
-        bool, typer.Option("--suggest-mapping", help="Draft a mapping file for FILE and print it; store nothing.")
+        bool,
+        typer.Option("--suggest-mapping", help="Draft a mapping file for FILE and print it; store nothing."),
     ] = False,
 ) -> None:
     """Ingest partner files: map to HTCDS, validate, store; refused rows are kept with their reasons.
@@ -145,7 +171,9 @@ def ingest(
         run_suggest(files, sheet, console)
         return
     if org is None:
-        raise PalermoError("--org is required: the organisation contributing the files (see `palermo org list`)")
+        raise PalermoError(
+            "--org is required: the organisation contributing the files (see `palermo org list`)"
+        )
     code = run_ingest(store(), files, org, mapping, sheet, dry_run, report_json, console, _progress)
     raise typer.Exit(code)
 
@@ -153,7 +181,9 @@ def ingest(
 @app.command()
 def rejected(
     org: Annotated[str | None, typer.Option("--org", help="Only this organisation's files.")] = None,
-    batch: Annotated[int | None, typer.Option("--batch", help="Only this batch (see `palermo org list`).")] = None,
+    batch: Annotated[
+        int | None, typer.Option("--batch", help="Only this batch (see `palermo org list`).")
+    ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write all of them to this CSV file.")] = None,
     limit: Annotated[int, typer.Option(help="Rows to show on screen.")] = 50,
 ) -> None:

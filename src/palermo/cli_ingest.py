@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress
+from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from .errors import PalermoError
@@ -21,7 +21,9 @@ from .store.db import Store
 def _summary(reports: list[FileReport], failures: list[tuple[str, str]], console: Console) -> None:
     table = Table("file", "layout", "status", "read", "stored", "refused", title="Ingestion")
     for r in reports:
-        table.add_row(escape(r.file), r.layout, r.status, f"{r.rows_read:,}", f"{r.accepted:,}", f"{r.rejected:,}")
+        table.add_row(
+            escape(r.file), r.layout, r.status, f"{r.rows_read:,}", f"{r.accepted:,}", f"{r.rejected:,}"
+        )
     for name, _ in failures:
         table.add_row(escape(name), "", "[red]failed[/]", "", "", "")
     console.print(table)
@@ -29,16 +31,26 @@ def _summary(reports: list[FileReport], failures: list[tuple[str, str]], console
         console.print(f"[red]{escape(name)}[/]: {escape(message)}")
     for r in reports:
         if r.status == "already-ingested":
-            console.print(f"{escape(r.file)}: already ingested by this organisation (batch {r.batch_id}); nothing to do")
+            console.print(
+                f"{escape(r.file)}: already ingested by this organisation (batch {r.batch_id}); nothing to do"
+            )
         if r.top_reasons:
             reasons = Table("column", "reason", "rows", title=f"Refused rows of {escape(r.file)}, by reason")
             for reason in r.top_reasons:
-                reasons.add_row(escape(reason.column or "(whole row)"), escape(reason.reason), f"{reason.rows:,}")
+                reasons.add_row(
+                    escape(reason.column or "(whole row)"), escape(reason.reason), f"{reason.rows:,}"
+                )
             console.print(reasons)
             first = r.problems[:5]
             for p in first:
                 value = "" if p.value is None else f" value {escape(repr(p.value))}:"
                 console.print(f"  row {p.row}, column {escape(repr(p.column))}:{value} {escape(p.reason)}")
+        if r.label_row_skipped:
+            console.print(f"{escape(r.file)}: row 2 holds the columns' labels, not a case; skipped")
+        if r.skipped_empty:
+            console.print(
+                f"{escape(r.file)}: {r.skipped_empty:,} rows with no value in any mapped column skipped"
+            )
         if r.unmapped_columns:
             kept = ", ".join(r.unmapped_columns[:10]) + (" ..." if len(r.unmapped_columns) > 10 else "")
             console.print(f"{escape(r.file)}: columns kept as extra (no standard field): {escape(kept)}")
@@ -63,12 +75,14 @@ def run_ingest(
         for path in files:
             task = bar.add_task(f"{path.name}", total=1.0)
 
-            def step(stage: str, done: float, task_id: int = task, name: str = path.name) -> None:
+            def step(stage: str, done: float, task_id: TaskID = task, name: str = path.name) -> None:
                 bar.update(task_id, completed=done, description=f"{name}: {stage}")
 
             try:
                 reports.append(
-                    ingest_file(store, path, org, crosswalk=crosswalk, sheet=sheet, dry_run=dry_run, progress=step)
+                    ingest_file(
+                        store, path, org, crosswalk=crosswalk, sheet=sheet, dry_run=dry_run, progress=step
+                    )
                 )
             except PalermoError as exc:
                 if "is not registered" in exc.message:

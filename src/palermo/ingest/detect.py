@@ -37,7 +37,8 @@ def standard_crosswalk(columns: list[str]) -> Crosswalk | None:
 def detect_crosswalk(columns: list[str], file: str) -> Crosswalk:
     """The crosswalk for a file with these columns; an error that says what to do when none fits."""
     scored = [
-        (layout_score(columns, cw), len(cw.detect.columns) if cw.detect else 0, cw) for cw in builtin_crosswalks()
+        (layout_score(columns, cw), len(cw.detect.columns) if cw.detect else 0, cw)
+        for cw in builtin_crosswalks()
     ]
     fitting = [s for s in scored if s[2].detect is not None and s[0] >= s[2].detect.min_share]
     if fitting:
@@ -49,5 +50,6 @@ def detect_crosswalk(columns: list[str], file: str) -> Crosswalk:
     raise InputError(
         f"the layout of this file is not one palermo knows (columns {shown}); write a mapping file and "
         f"pass it with --mapping: `palermo ingest --suggest-mapping {file}` drafts one for you to edit",
-        file=file, row=1,
+        file=file,
+        row=1,
     )

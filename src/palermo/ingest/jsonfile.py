@@ -30,7 +30,9 @@ def _records(text: str, name: str, fmt: str) -> list[tuple[int, Any]]:
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InputError(f"is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", file=name) from None
+            raise InputError(
+                f"is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", file=name
+            ) from None
         if not isinstance(doc, list):
             raise InputError(
                 f"holds a JSON {type(doc).__name__ if not isinstance(doc, dict) else 'object'}; "
@@ -59,7 +61,9 @@ def read_json(text: str, name: str, fmt: str, encoding: str) -> RawTable:
         if isinstance(rec, dict):
             keys.update(dict.fromkeys(str(k) for k in rec))
     if not keys:
-        raise InputError("holds no objects; expected a list of objects, one per case", file=name, row=records[0][0])
+        raise InputError(
+            "holds no objects; expected a list of objects, one per case", file=name, row=records[0][0]
+        )
     columns = header_names(keys, name)
     data: list[list[str | None]] = [[] for _ in columns]
     numbers: list[int] = []
@@ -69,7 +73,9 @@ def read_json(text: str, name: str, fmt: str, encoding: str) -> RawTable:
             problems.append(Problem(number, None, None, f"is not valid JSON: {rec.msg}"))
             continue
         if not isinstance(rec, dict):
-            problems.append(Problem(number, None, str(rec)[:200], f"is a JSON {type(rec).__name__}, not an object"))
+            problems.append(
+                Problem(number, None, str(rec)[:200], f"is a JSON {type(rec).__name__}, not an object")
+            )
             continue
         cells: list[str | None] = []
         bad_key = None
@@ -80,13 +86,20 @@ def read_json(text: str, name: str, fmt: str, encoding: str) -> RawTable:
                 bad_key = key
                 break
         if bad_key is not None:
-            problems.append(Problem(number, bad_key, None, "holds a nested object or list; expected a plain value"))
+            problems.append(
+                Problem(number, bad_key, None, "holds a nested object or list; expected a plain value")
+            )
             continue
         for column, cell in zip(data, cells, strict=True):
             column.append(cell)
         numbers.append(number)
     table = pa.table({c: pa.array(v, type=pa.string()) for c, v in zip(columns, data, strict=True)})
     return RawTable(
-        file=name, format=fmt, columns=columns, table=table,
-        rows=pa.array(numbers, type=pa.int32()), problems=problems, encoding=encoding,
+        file=name,
+        format=fmt,
+        columns=columns,
+        table=table,
+        rows=pa.array(numbers, type=pa.int32()),
+        problems=problems,
+        encoding=encoding,
     )

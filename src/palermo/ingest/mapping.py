@@ -33,16 +33,21 @@ class Mapped:
 
 
 def problems_where(
-    frame: pl.DataFrame, mask: pl.Series | pl.Expr, column: str | None, value: pl.Expr | None, reason: str | pl.Expr
+    frame: pl.DataFrame,
+    mask: pl.Series | pl.Expr,
+    column: str | None,
+    value: pl.Expr | None,
+    reason: str | pl.Expr,
 ) -> pl.DataFrame:
     """The problems table for the rows of ``frame`` selected by ``mask``."""
     hits = frame.filter(mask)
     return hits.select(
         pl.col("_row").cast(pl.Int32).alias("row"),
         pl.lit(column, dtype=pl.String).alias("column"),
-        (value if value is not None else pl.lit(None, dtype=pl.String)).cast(pl.String).str.slice(0, 200).alias(
-            "value"
-        ),
+        (value if value is not None else pl.lit(None, dtype=pl.String))
+        .cast(pl.String)
+        .str.slice(0, 200)
+        .alias("value"),
         (pl.lit(reason) if isinstance(reason, str) else reason).cast(pl.String).alias("reason"),
     )
 
@@ -62,19 +67,27 @@ def _cleaned(raw: RawTable, crosswalk: Crosswalk, max_chars: int) -> tuple[pl.Da
                     pl.col("_row").cast(pl.Int32).alias("row"),
                     pl.lit(col).alias("column"),
                     pl.lit(None, dtype=pl.String).alias("value"),
-                    pl.format("value is {} characters long; at most {} are accepted",
-                              pl.col(col).str.len_chars(), pl.lit(max_chars)).alias("reason"),
+                    pl.format(
+                        "value is {} characters long; at most {} are accepted",
+                        pl.col(col).str.len_chars(),
+                        pl.lit(max_chars),
+                    ).alias("reason"),
                 )
             )
     stripped = [pl.col(c).str.strip_chars() for c in raw.columns]
     frame = frame.with_columns(
-        pl.when(s.str.to_lowercase().is_in(missing) | (s.str.len_chars() > max_chars)).then(None).otherwise(s).alias(c)
+        pl.when(s.str.to_lowercase().is_in(missing) | (s.str.len_chars() > max_chars))
+        .then(None)
+        .otherwise(s)
+        .alias(c)
         for s, c in zip(stripped, raw.columns, strict=True)
     )
     return frame, problems
 
 
-def _source_series(frame: pl.DataFrame, rule: FieldRule, field: Field, crosswalk: Crosswalk) -> pl.Series | None:
+def _source_series(
+    frame: pl.DataFrame, rule: FieldRule, field: Field, crosswalk: Crosswalk
+) -> pl.Series | None:
     """The text column a rule reads, after per-rule missing markers, value maps and defaults."""
     assert rule.column is not None
     if rule.column not in frame.columns:
@@ -110,7 +123,9 @@ def _replace_parts(series: pl.Series, values: dict[str, ValueTarget], sep: str) 
     return pl.select(pl.when(series.is_null() | empty).then(None).otherwise(joined)).to_series()
 
 
-def _flags(frame: pl.DataFrame, rule: FieldRule, field: Field, crosswalk: Crosswalk) -> tuple[pl.Series, list[pl.DataFrame]]:
+def _flags(
+    frame: pl.DataFrame, rule: FieldRule, field: Field, crosswalk: Crosswalk
+) -> tuple[pl.Series, list[pl.DataFrame]]:
     """A multi-select field built from yes/no columns: the codes whose flag is yes."""
     assert rule.flags is not None
     problems: list[pl.DataFrame] = []
@@ -124,7 +139,8 @@ def _flags(frame: pl.DataFrame, rule: FieldRule, field: Field, crosswalk: Crossw
             problems.append(problems_where(frame, bad, column, pl.col(column), f"expected {expected_bool()}"))
         values = pl.select(pl.when(bad).then(None).otherwise(values)).to_series()
         known.append(values.is_not_null())
-        codes.append(pl.select(pl.when(values).then(pl.lit(code)).otherwise(None)).to_series())
+        for one in [code] if isinstance(code, str) else code:
+            codes.append(pl.select(pl.when(values).then(pl.lit(one)).otherwise(None)).to_series())
     if not codes:
         return pl.Series(field.name, [None] * frame.height, dtype=pl.String), problems
     any_known = pl.select(pl.any_horizontal(known)).to_series()
@@ -150,7 +166,12 @@ def _extra_json(columns: list[str]) -> pl.Expr:
         for c in columns
     ]
     body = pl.concat_str(pieces, separator=",", ignore_nulls=True)
-    return pl.when(body == "").then(None).otherwise(pl.concat_str([pl.lit("{"), body, pl.lit("}")])).alias("extra")
+    return (
+        pl.when(body == "")
+        .then(None)
+        .otherwise(pl.concat_str([pl.lit("{"), body, pl.lit("}")]))
+        .alias("extra")
+    )
 
 
 def apply_crosswalk(raw: RawTable, crosswalk: Crosswalk, *, max_chars: int, strict_columns: bool) -> Mapped:
@@ -166,12 +187,15 @@ def apply_crosswalk(raw: RawTable, crosswalk: Crosswalk, *, max_chars: int, stri
         if rule.column is not None and rule.column not in frame.columns and squash(rule.column) in present:
             rule = rule.model_copy(update={"column": present[squash(rule.column)]})
         if rule.flags is not None:
-            rule = rule.model_copy(update={"flags": {present.get(squash(k), k): v for k, v in rule.flags.items()}})
+            rule = rule.model_copy(
+                update={"flags": {present.get(squash(k), k): v for k, v in rule.flags.items()}}
+            )
         absent = [c for c in rule.source_columns() if c not in frame.columns]
         if strict_columns and absent:
             raise InputError(
                 f"the mapping reads column {absent[0]!r} for {field.name}, but the file has no such column",
-                file=raw.file, row=1,
+                file=raw.file,
+                row=1,
             )
         used.update(rule.source_columns())
         sources[field.name] = ", ".join(c for c in rule.source_columns() if c in frame.columns) or "(none)"
@@ -184,8 +208,12 @@ def apply_crosswalk(raw: RawTable, crosswalk: Crosswalk, *, max_chars: int, stri
         if source is None:
             continue
         values, bad = convert(
-            source, field, separator=rule.separator, date_format=rule.date_format,
-            true_values=crosswalk.true_values, false_values=crosswalk.false_values,
+            source,
+            field,
+            separator=rule.separator,
+            date_format=rule.date_format,
+            true_values=crosswalk.true_values,
+            false_values=crosswalk.false_values,
         )
         if bad.any():
             assert rule.column is not None
@@ -197,8 +225,12 @@ def apply_crosswalk(raw: RawTable, crosswalk: Crosswalk, *, max_chars: int, stri
         field = std.field(name)
         literal = pl.Series(field.name, [default])
         value, bad = convert(
-            literal, field, separator=None, date_format=None,
-            true_values=crosswalk.true_values, false_values=crosswalk.false_values,
+            literal,
+            field,
+            separator=None,
+            date_format=None,
+            true_values=crosswalk.true_values,
+            false_values=crosswalk.false_values,
         )
         if bad.any():
             raise InputError(f"the mapping's default {default!r} for {field.name} is not {expected(field)}")
@@ -214,8 +246,11 @@ def apply_crosswalk(raw: RawTable, crosswalk: Crosswalk, *, max_chars: int, stri
         pl.when(pl.col(c).str.strip_chars() == "").then(None).otherwise(pl.col(c).str.strip_chars()).alias(c)
         for c in unmapped
     )
-    typed = typed.with_columns(original.select(_extra_json(unmapped)).to_series() if unmapped else
-                               pl.lit(None, dtype=pl.String).alias("extra"))
+    typed = typed.with_columns(
+        original.select(_extra_json(unmapped)).to_series()
+        if unmapped
+        else pl.lit(None, dtype=pl.String).alias("extra")
+    )
     problem_frame = pl.concat(problems) if problems else pl.DataFrame(schema=PROBLEM_SCHEMA)
     return Mapped(frame=typed, problems=problem_frame, sources=sources, unmapped=unmapped)
 

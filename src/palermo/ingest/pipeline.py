@@ -23,6 +23,7 @@ from ..store.bulk import bulk_transaction
 from ..store.db import Store
 from ..store.orgs import get_organisation
 from ..store.schema import case_record, person_identity, quarantine
+from .convert import squash
 from .detect import detect_crosswalk
 from .mapping import PROBLEM_SCHEMA, apply_crosswalk
 from .readers import RawTable, read_table
@@ -69,17 +70,47 @@ def _raw_rows(raw: RawTable, rows: pl.Series) -> pl.DataFrame:
     )
 
 
+def _drop_label_row(raw: RawTable, crosswalk: Crosswalk) -> bool:
+    """Drop a second header row of field labels under the names (as in the HTCDS template); True if dropped."""
+    if raw.table.num_rows == 0:
+        return False
+    std = load_standard()
+    first = raw.table.slice(0, 1).to_pylist()[0]
+    checked = matched = 0
+    for name, rule in crosswalk.fields.items():
+        if rule.column is None or rule.column not in first:
+            continue
+        checked += 1
+        value = first[rule.column]
+        matched += value is not None and squash(value) == squash(std.field(name).label)
+    if checked < 3 or matched < 0.6 * checked:
+        return False
+    raw.table = raw.table.slice(1)
+    raw.rows = raw.rows.slice(1)
+    return True
+
+
+def _empty(mapped: pl.DataFrame) -> pl.Expr:
+    """Rows with no value in any standard field (blank template rows): skipped, and counted."""
+    fields = [c for c in mapped.columns if c not in {"_row", "extra"}]
+    if not fields:
+        return pl.lit(True)
+    return pl.all_horizontal([pl.col(c).is_null() for c in fields])
+
+
 def _tables(
     mapped: pl.DataFrame, problems: pl.DataFrame, raw: RawTable, org_id: int
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Split mapped rows into case, identity and quarantine frames named as the store's columns."""
     std = load_standard()
     rejected = problems.get_column("row").unique()
-    accepted = mapped.filter(~pl.col("_row").is_in(rejected.implode()))
+    accepted = mapped.filter(~pl.col("_row").is_in(rejected.implode()) & ~_empty(mapped))
     provenance = [pl.lit(org_id).alias("org_id"), pl.col("_row").cast(pl.Int32).alias("source_row")]
     analytical = [f for f in std.analytical_fields() if f.name in accepted.columns]
     identifying = [f for f in std.identifying_fields() if f.name in accepted.columns]
-    cases = accepted.select(*provenance, *[pl.col(f.name).alias(f.column) for f in analytical], pl.col("extra"))
+    cases = accepted.select(
+        *provenance, *[pl.col(f.name).alias(f.column) for f in analytical], pl.col("extra")
+    )
     if identifying:
         present = pl.any_horizontal([pl.col(f.name).is_not_null() for f in identifying])
         identities = accepted.filter(present).select(
@@ -121,12 +152,20 @@ def ingest_file(
         raise InputError("has a header but no data rows", file=raw.file, row=2)
     step("map", 0.35)
     chosen = crosswalk or detect_crosswalk(raw.columns, raw.file)
-    mapped = apply_crosswalk(raw, chosen, max_chars=settings.max_cell_chars, strict_columns=crosswalk is not None)
+    label_row = _drop_label_row(raw, chosen)
+    mapped = apply_crosswalk(
+        raw, chosen, max_chars=settings.max_cell_chars, strict_columns=crosswalk is not None
+    )
     step("validate", 0.6)
     problems = pl.concat([_read_problems(raw), mapped.problems, validate(mapped.frame, mapped.sources)])
     problems = problems.sort("row", maintain_order=True)
     cases, identities, held = _tables(mapped.frame, problems, raw, organisation.id)
-    report = build_report(raw, chosen, sha, cases.height, problems, mapped)
+    skipped = mapped.frame.filter(
+        _empty(mapped.frame) & ~pl.col("_row").is_in(problems.get_column("row").implode())
+    )
+    report = build_report(raw, chosen, sha, cases.height, problems, mapped, skipped=skipped.height)
+    report.label_row_skipped = label_row
+    report.rows_read += int(label_row)
     step("store", 0.7)
     with bulk_transaction(store) as writer:
         existing = writer.find_batch(organisation.id, sha)
@@ -137,9 +176,15 @@ def ingest_file(
             return report.with_status("dry-run")
         batch_id = writer.insert_batch(
             {
-                "org_id": organisation.id, "file_name": raw.file, "file_sha256": sha, "file_format": raw.format,
-                "layout": chosen.name, "rows_read": raw.rows_read, "rows_accepted": cases.height,
-                "rows_rejected": report.rejected, "ingested_at": datetime.now(UTC),
+                "org_id": organisation.id,
+                "file_name": raw.file,
+                "file_sha256": sha,
+                "file_format": raw.format,
+                "layout": chosen.name,
+                "rows_read": report.rows_read,
+                "rows_accepted": cases.height,
+                "rows_rejected": report.rejected,
+                "ingested_at": datetime.now(UTC),
             }
         )
         batch = pl.lit(batch_id).alias("batch_id")

@@ -44,7 +44,7 @@ class RawTable:
     @property
     def rows_read(self) -> int:
         """Data rows found in the file, readable or not."""
-        return self.table.num_rows + len({p.row for p in self.problems})
+        return int(self.table.num_rows) + len({p.row for p in self.problems})
 
 
 def detect_format(path: Path, head: bytes) -> str:
@@ -136,11 +136,11 @@ def decode_text(data: bytes, name: str) -> tuple[bytes, str]:
         try:
             data = data.decode(encoding).encode("utf-8")
         except UnicodeDecodeError:
-            raise InputError(
-                f"is neither UTF-8 nor {encoding}; save the file as UTF-8", file=name
-            ) from None
+            raise InputError(f"is neither UTF-8 nor {encoding}; save the file as UTF-8", file=name) from None
     if _looks_binary(data):
-        raise InputError("does not look like text (mostly control characters); expected CSV, XLSX or JSON", file=name)
+        raise InputError(
+            "does not look like text (mostly control characters); expected CSV, XLSX or JSON", file=name
+        )
     return data, encoding
 
 
@@ -170,7 +170,9 @@ def header_names(raw: Iterable[object], file: str) -> list[str]:
             raise InputError(
                 f"the header names {text!r} twice (columns {seen[key]} and {index}); "
                 "rename one so every column has its own name",
-                file=file, row=1, column=text,
+                file=file,
+                row=1,
+                column=text,
             )
         seen[key] = index
         names.append(text)
@@ -233,6 +235,11 @@ def _read_csv(data: bytes, name: str, encoding: str) -> RawTable:
     if bad:
         numbers = numbers[~np.isin(numbers, [p.row for p in bad])]
     return RawTable(
-        file=name, format="csv", columns=columns, table=table,
-        rows=pa.array(numbers[: table.num_rows]), problems=bad, encoding=encoding,
+        file=name,
+        format="csv",
+        columns=columns,
+        table=table,
+        rows=pa.array(numbers[: table.num_rows]),
+        problems=bad,
+        encoding=encoding,
     )

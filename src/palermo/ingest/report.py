@@ -55,6 +55,10 @@ class FileReport(BaseModel):
     rows_read: int
     accepted: int
     rejected: int
+    skipped_empty: int = 0
+    """Rows with no value in any mapped column (such as a template's blank rows): not stored."""
+    label_row_skipped: bool = False
+    """Whether row 2 held the fields' labels (a second header, as in the HTCDS template) and was skipped."""
     unmapped_columns: list[str]
     top_reasons: list[ReasonCount]
     problems: list[RejectedValue]
@@ -66,8 +70,14 @@ class FileReport(BaseModel):
     def already_ingested(self, batch_id: int) -> FileReport:
         """The report for a file stored before: nothing new was stored or refused."""
         return self.model_copy(
-            update={"status": "already-ingested", "batch_id": batch_id, "accepted": 0, "rejected": 0,
-                    "problems": [], "top_reasons": []}
+            update={
+                "status": "already-ingested",
+                "batch_id": batch_id,
+                "accepted": 0,
+                "rejected": 0,
+                "problems": [],
+                "top_reasons": [],
+            }
         )
 
 
@@ -81,7 +91,14 @@ def _withheld_columns(mapped: Mapped) -> set[str]:
 
 
 def build_report(
-    raw: RawTable, crosswalk: Crosswalk, sha: str, accepted: int, problems: pl.DataFrame, mapped: Mapped
+    raw: RawTable,
+    crosswalk: Crosswalk,
+    sha: str,
+    accepted: int,
+    problems: pl.DataFrame,
+    mapped: Mapped,
+    *,
+    skipped: int = 0,
 ) -> FileReport:
     """Summarise a mapped, validated file."""
     hidden = _withheld_columns(mapped)
@@ -90,16 +107,29 @@ def build_report(
     for row, column, value, reason in problems.iter_rows():
         if value is not None and (column in hidden or (column is None and whole_row_hidden)):
             value = WITHHELD
-        records.append(RejectedValue(file=raw.file, row=row, column=column, value=escape_formula(value), reason=reason))
+        records.append(
+            RejectedValue(file=raw.file, row=row, column=column, value=escape_formula(value), reason=reason)
+        )
     counts = (
-        problems.group_by("column", "reason").agg(pl.col("row").n_unique().alias("rows"))
-        .sort("rows", "column", descending=[True, False], nulls_last=True).head(10)
+        problems.group_by("column", "reason")
+        .agg(pl.col("row").n_unique().alias("rows"))
+        .sort("rows", "column", descending=[True, False], nulls_last=True)
+        .head(10)
     )
     rejected = problems.get_column("row").n_unique()
     return FileReport(
-        file=raw.file, sha256=sha, format=raw.format, encoding=raw.encoding, sheet=raw.sheet,
-        layout=crosswalk.name, layout_title=crosswalk.title or crosswalk.name,
-        rows_read=raw.rows_read, accepted=accepted, rejected=rejected, unmapped_columns=mapped.unmapped,
+        file=raw.file,
+        sha256=sha,
+        format=raw.format,
+        encoding=raw.encoding,
+        sheet=raw.sheet,
+        layout=crosswalk.name,
+        layout_title=crosswalk.title or crosswalk.name,
+        rows_read=raw.rows_read,
+        accepted=accepted,
+        rejected=rejected,
+        skipped_empty=skipped,
+        unmapped_columns=mapped.unmapped,
         top_reasons=[ReasonCount(column=c, reason=r, rows=n) for c, r, n in counts.iter_rows()],
         problems=records,
     )

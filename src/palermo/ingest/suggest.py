@@ -23,7 +23,12 @@ from .readers import read_table
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "prs_Gender": ("sex", "gender"),
     "prs_Citizenship": ("nationality", "citizenship", "country of origin", "origin", "home country"),
-    "vic_CountryOfExploitation": ("country of exploitation", "exploited in", "destination", "destination country"),
+    "vic_CountryOfExploitation": (
+        "country of exploitation",
+        "exploited in",
+        "destination",
+        "destination country",
+    ),
     "prs_Birthdate": ("date of birth", "dob", "birth date", "birthday"),
     "prs_BirthYear": ("year of birth", "birth year"),
     "prs_FirstName": ("first name", "given name", "forename", "full name", "name"),
@@ -73,9 +78,9 @@ def _value_score(values: list[str], field: Field) -> float:
             return sum(country_code(v) is not None for v in values) / len(values)
         case FieldType.DATE:
             _, bad = convert_date(series, None)
-            return 1.0 - bad.sum() / len(values)
+            return 1.0 - int(bad.sum()) / len(values)
         case FieldType.INTEGER | FieldType.NUMBER:
-            return float(series.cast(pl.Float64, strict=False).is_not_null().mean() or 0.0)
+            return int(series.cast(pl.Float64, strict=False).is_not_null().sum()) / len(values)
         case _:
             return 0.3
 
@@ -87,7 +92,9 @@ def _rule(column: str, field: Field, values: list[str]) -> dict[str, object]:
         separators = [s for s in (";", ",", "/", "|") if any(s in v for v in values)]
         if multi and separators:
             rule["separator"] = separators[0]
-        parts = sorted({p.strip() for v in values for p in (v.split(separators[0]) if multi and separators else [v])})
+        parts = sorted(
+            {p.strip() for v in values for p in (v.split(separators[0]) if multi and separators else [v])}
+        )
         unknown = [p for p in parts if p and code_for(field, p) is None]
         if unknown:
             rule["values"] = {p: None for p in unknown[:40]}
@@ -106,7 +113,9 @@ def suggest_mapping(path: Path, *, sheet: str | None = None) -> str:
     fields = [f for f in load_standard().case_fields() if f.type != FieldType.LOOKUP]
     chosen: dict[str, tuple[float, str, Field, list[str]]] = {}
     for column in raw.columns:
-        values = [v.strip() for v in frame.get_column(column).drop_nulls().unique().head(300).to_list() if v.strip()]
+        values = [
+            v.strip() for v in frame.get_column(column).drop_nulls().unique().head(300).to_list() if v.strip()
+        ]
         scored = []
         for field in fields:
             header = _header_score(column, field)
@@ -119,9 +128,13 @@ def suggest_mapping(path: Path, *, sheet: str | None = None) -> str:
     used = {column for _, column, _, _ in chosen.values()}
     unmapped = [c for c in raw.columns if c not in used]
     body = yaml.safe_dump(
-        {"name": re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "my-layout",
-         "title": f"Layout of {path.name}", "fields": mapping},
-        sort_keys=False, allow_unicode=True,
+        {
+            "name": re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-") or "my-layout",
+            "title": f"Layout of {path.name}",
+            "fields": mapping,
+        },
+        sort_keys=False,
+        allow_unicode=True,
     )
     lines = [
         f"# Draft mapping for {path.name}, proposed by `palermo ingest --suggest-mapping`. Check every line.",

@@ -17,7 +17,11 @@ from .convert import today
 from .mapping import PROBLEM_SCHEMA, problems_where
 
 NOT_IN_FUTURE = (
-    "prs_Birthdate", "cas_IncomingReferralDate", "cas_OutgoingReferralDate", "hte_Date", "spl_ActualEndDate",
+    "prs_Birthdate",
+    "cas_IncomingReferralDate",
+    "cas_OutgoingReferralDate",
+    "hte_Date",
+    "spl_ActualEndDate",
 )
 
 
@@ -35,32 +39,61 @@ def _rules() -> list[Rule]:
     this_year = today().year
     minor = pl.col("vic_AgeBand").is_in(list(MINOR_BANDS))
     return [
-        Rule("cas_RegistrationYear", pl.col("cas_RegistrationYear") > this_year,
-             pl.format("year of registration {} is in the future", pl.col("cas_RegistrationYear")),
-             ("cas_RegistrationYear",)),
-        Rule("vic_MajorityStatus",
-             (minor & (pl.col("vic_MajorityStatus") == "Adult"))
-             | (~minor & (pl.col("vic_MajorityStatus") == "Minor")),
-             pl.format("majority status {} contradicts age band {}", pl.col("vic_MajorityStatus"),
-                       pl.col("vic_AgeBand")),
-             ("vic_AgeBand", "vic_MajorityStatus")),
-        Rule("vic_MajorityStatusAtExploit",
-             ((pl.col("vic_AgeWhenTrafficked") < 18) & (pl.col("vic_MajorityStatusAtExploit") == "Adult"))
-             | ((pl.col("vic_AgeWhenTrafficked") >= 18) & (pl.col("vic_MajorityStatusAtExploit") == "Minor")),
-             pl.format("majority status at exploitation {} contradicts age when trafficked {}",
-                       pl.col("vic_MajorityStatusAtExploit"), pl.col("vic_AgeWhenTrafficked")),
-             ("vic_AgeWhenTrafficked", "vic_MajorityStatusAtExploit")),
-        Rule("prs_Birthdate", pl.col("prs_Birthdate").dt.year() > pl.col("cas_RegistrationYear"),
-             pl.format("birth date {} is after the year of registration {}", pl.col("prs_Birthdate"),
-                       pl.col("cas_RegistrationYear")),
-             ("prs_Birthdate", "cas_RegistrationYear")),
-        Rule("prs_BirthYear",
-             pl.col("prs_Birthdate").is_not_null() & (pl.col("prs_Birthdate").dt.year() != pl.col("prs_BirthYear")),
-             pl.format("birth year {} differs from the birth date {}", pl.col("prs_BirthYear"),
-                       pl.col("prs_Birthdate")),
-             ("prs_Birthdate", "prs_BirthYear")),
-        Rule("prs_BirthYear", pl.col("prs_BirthYear") > this_year,
-             pl.format("birth year {} is in the future", pl.col("prs_BirthYear")), ("prs_BirthYear",)),
+        Rule(
+            "cas_RegistrationYear",
+            pl.col("cas_RegistrationYear") > this_year,
+            pl.format("year of registration {} is in the future", pl.col("cas_RegistrationYear")),
+            ("cas_RegistrationYear",),
+        ),
+        Rule(
+            "vic_MajorityStatus",
+            (minor & (pl.col("vic_MajorityStatus") == "Adult"))
+            | (~minor & (pl.col("vic_MajorityStatus") == "Minor")),
+            pl.format(
+                "majority status {} contradicts age band {}",
+                pl.col("vic_MajorityStatus"),
+                pl.col("vic_AgeBand"),
+            ),
+            ("vic_AgeBand", "vic_MajorityStatus"),
+        ),
+        Rule(
+            "vic_MajorityStatusAtExploit",
+            ((pl.col("vic_AgeWhenTrafficked") < 18) & (pl.col("vic_MajorityStatusAtExploit") == "Adult"))
+            | ((pl.col("vic_AgeWhenTrafficked") >= 18) & (pl.col("vic_MajorityStatusAtExploit") == "Minor")),
+            pl.format(
+                "majority status at exploitation {} contradicts age when trafficked {}",
+                pl.col("vic_MajorityStatusAtExploit"),
+                pl.col("vic_AgeWhenTrafficked"),
+            ),
+            ("vic_AgeWhenTrafficked", "vic_MajorityStatusAtExploit"),
+        ),
+        Rule(
+            "prs_Birthdate",
+            pl.col("prs_Birthdate").dt.year() > pl.col("cas_RegistrationYear"),
+            pl.format(
+                "birth date {} is after the year of registration {}",
+                pl.col("prs_Birthdate"),
+                pl.col("cas_RegistrationYear"),
+            ),
+            ("prs_Birthdate", "cas_RegistrationYear"),
+        ),
+        Rule(
+            "prs_BirthYear",
+            pl.col("prs_Birthdate").is_not_null()
+            & (pl.col("prs_Birthdate").dt.year() != pl.col("prs_BirthYear")),
+            pl.format(
+                "birth year {} differs from the birth date {}",
+                pl.col("prs_BirthYear"),
+                pl.col("prs_Birthdate"),
+            ),
+            ("prs_Birthdate", "prs_BirthYear"),
+        ),
+        Rule(
+            "prs_BirthYear",
+            pl.col("prs_BirthYear") > this_year,
+            pl.format("birth year {} is in the future", pl.col("prs_BirthYear")),
+            ("prs_BirthYear",),
+        ),
     ]
 
 
@@ -80,11 +113,25 @@ def validate(frame: pl.DataFrame, sources: dict[str, str]) -> pl.DataFrame:
         col = pl.col(name)
         if field.type in {FieldType.INTEGER, FieldType.NUMBER}:
             if field.minimum is not None:
-                found.append(problems_where(frame, col < field.minimum, where(name), col,
-                                            f"is below the minimum {field.minimum:g} of {name}"))
+                found.append(
+                    problems_where(
+                        frame,
+                        col < field.minimum,
+                        where(name),
+                        col,
+                        f"is below the minimum {field.minimum:g} of {name}",
+                    )
+                )
             if field.maximum is not None:
-                found.append(problems_where(frame, col > field.maximum, where(name), col,
-                                            f"is above the maximum {field.maximum:g} of {name}"))
+                found.append(
+                    problems_where(
+                        frame,
+                        col > field.maximum,
+                        where(name),
+                        col,
+                        f"is above the maximum {field.maximum:g} of {name}",
+                    )
+                )
         if field.type == FieldType.DATE:
             if name in NOT_IN_FUTURE:
                 found.append(problems_where(frame, col > now, where(name), col, "date is in the future"))

@@ -39,7 +39,8 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> RawTable:
         if sheet is not None:
             if sheet not in book.sheetnames:
                 raise InputError(
-                    f"has no sheet {sheet!r}; its sheets are {', '.join(map(repr, book.sheetnames))}", file=name
+                    f"has no sheet {sheet!r}; its sheets are {', '.join(map(repr, book.sheetnames))}",
+                    file=name,
                 )
             chosen = sheet
         else:
@@ -56,7 +57,9 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> RawTable:
         rows = book[chosen].iter_rows(values_only=True)
         header_row = next(rows, None)
         if header_row is None or all(v is None for v in header_row):
-            raise InputError(f"sheet {chosen!r}: the first row is empty; expected a header row", file=name, row=1)
+            raise InputError(
+                f"sheet {chosen!r}: the first row is empty; expected a header row", file=name, row=1
+            )
         columns = header_names(header_row, name)
         width = len(columns)
         data: list[list[str | None]] = [[] for _ in columns]
@@ -71,7 +74,8 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> RawTable:
                     extra = next(i for i, c in enumerate(cells[width:], start=width + 1) if c)
                     raise InputError(
                         f"sheet {chosen!r}: a value lies in column {extra}, right of the header's last column",
-                        file=name, row=number,
+                        file=name,
+                        row=number,
                     )
                 cells = cells[:width]
             for column, cell in zip(data, cells, strict=True):
@@ -81,8 +85,12 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> RawTable:
         book.close()
     table = pa.table({c: pa.array(v, type=pa.string()) for c, v in zip(columns, data, strict=True)})
     return RawTable(
-        file=name, format="xlsx", columns=columns, table=table,
-        rows=pa.array(numbers, type=pa.int32()), sheet=chosen,
+        file=name,
+        format="xlsx",
+        columns=columns,
+        table=table,
+        rows=pa.array(numbers, type=pa.int32()),
+        sheet=chosen,
     )
 
 

@@ -56,8 +56,8 @@ class FieldRule(BaseModel):
 
     column: str | None = None
     """The source column holding the value."""
-    flags: dict[str, str] | None = None
-    """For a multi-select field: source yes/no column -> code; the field holds the codes whose flag is yes."""
+    flags: dict[str, str | list[str]] | None = None
+    """For a multi-select field: source yes/no column -> code(s); the field holds the codes whose flag is yes."""
     values: dict[str, ValueTarget] = Field(default_factory=dict)
     """Source value -> code (or list of codes, or null for missing); matched ignoring case and spaces."""
     separator: str | None = None

@@ -10,7 +10,14 @@ from importlib import resources
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import NotFoundError
-from .extensions import CODE_SYNONYMS, EXTENSION_CODES, EXTENSION_FIELDS, IDENTIFYING_FIELDS, INTEGER_FIELDS, RANGES
+from .extensions import (
+    CODE_SYNONYMS,
+    EXTENSION_CODES,
+    EXTENSION_FIELDS,
+    IDENTIFYING_FIELDS,
+    INTEGER_FIELDS,
+    RANGES,
+)
 from .model import Code, Field, FieldType
 
 CASE_PREFIXES = ("prs_", "vic_", "per_", "cas_", "cco_", "hte_", "spl_", "con_")
@@ -32,7 +39,9 @@ class Standard(BaseModel):
         """The field called ``name``: its HTCDS name, an alias, or its column name (any case)."""
         found = _lookup(self).get(_squash(name))
         if found is None:
-            raise NotFoundError(f"{name!r} is not a field of the standard; `palermo standard fields` lists them")
+            raise NotFoundError(
+                f"{name!r} is not a field of the standard; `palermo standard fields` lists them"
+            )
         return found
 
     def has_field(self, name: str) -> bool:
@@ -87,7 +96,10 @@ def load_standard() -> Standard:
     doc = json.loads(text)
     fields = tuple(_complete(f) for f in doc["fields"]) + EXTENSION_FIELDS
     return Standard(
-        standard=doc["standard"], version=doc["version"], source=doc["source"], licence=doc["licence"],
+        standard=doc["standard"],
+        version=doc["version"],
+        source=doc["source"],
+        licence=doc["licence"],
         fields=fields,
     )
 

@@ -9,13 +9,12 @@ writes. A kill at any moment leaves a batch either wholly stored or absent.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Protocol
 
 import polars as pl
-import pyarrow as pa
 from sqlalchemy import Table, insert, select
 
 from .db import Store
@@ -48,7 +47,9 @@ class _SqliteWriter:
 
     def insert_batch(self, values: dict[str, Any]) -> int:
         names = list(values)
-        params = [v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else v for v in values.values()]
+        params = [
+            v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else v for v in values.values()
+        ]
         columns = ", ".join(ingest_batch.c[n].name for n in names)
         marks = ", ".join("?" for _ in names)
         self.cursor.execute(f"INSERT INTO ingest_batch ({columns}) VALUES ({marks}) RETURNING id", params)  # noqa: S608
@@ -78,7 +79,9 @@ class _PostgresWriter:
         return None if found is None else int(found)
 
     def insert_batch(self, values: dict[str, Any]) -> int:
-        return int(self.conn.execute(insert(ingest_batch).values(**values).returning(ingest_batch.c.id)).scalar_one())
+        return int(
+            self.conn.execute(insert(ingest_batch).values(**values).returning(ingest_batch.c.id)).scalar_one()
+        )
 
     def append(self, table: Table, frame: pl.DataFrame) -> None:
         if frame.height == 0:
@@ -87,9 +90,10 @@ class _PostgresWriter:
         frame.write_csv(buffer, include_header=False, null_value="", quote_style="non_numeric")
         columns = ", ".join(f'"{table.c[c].name}"' for c in frame.columns)
         raw = self.conn.connection.driver_connection
-        with raw.cursor() as cur, cur.copy(
-            f"COPY {table.name} ({columns}) FROM STDIN WITH (FORMAT csv)"  # noqa: S608 - names from our schema
-        ) as copy:
+        with (
+            raw.cursor() as cur,
+            cur.copy(f"COPY {table.name} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy,
+        ):
             buffer.seek(0)
             while chunk := buffer.read(1 << 20):
                 copy.write(chunk)
@@ -116,10 +120,6 @@ def bulk_transaction(store: Store) -> Iterator[BulkWriter]:
         finally:
             conn.close()
     else:
-        with store.engine.begin() as conn:
-            yield _PostgresWriter(conn)
+        with store.engine.begin() as pg_conn:
+            yield _PostgresWriter(pg_conn)
 
-
-def arrow_columns(frame: pl.DataFrame, names: Sequence[str]) -> pa.Table:
-    """The named columns of ``frame`` as an Arrow table (for callers that need Arrow)."""
-    return frame.select(list(names)).to_arrow()

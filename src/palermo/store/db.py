@@ -79,7 +79,9 @@ def create_store_engine(url: str) -> Engine:
     except ArgumentError:
         raise ConfigurationError(f"database URL {url!r} is not valid (try sqlite:///palermo.db)") from None
     if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
-        raise ConfigurationError(f"database {parsed.get_backend_name()!r} is not supported: use SQLite or PostgreSQL")
+        raise ConfigurationError(
+            f"database {parsed.get_backend_name()!r} is not supported: use SQLite or PostgreSQL"
+        )
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -43,7 +43,8 @@ def read_frame(store: Store, query: Select[tuple[object, ...]]) -> pl.DataFrame:
 def cases_query(store: Store, org: str | None, identifying: bool) -> Select[tuple[object, ...]]:
     """The stored cases with their provenance (and identifying fields when asked)."""
     columns = [
-        organisation.c.name.label("organisation"), ingest_batch.c.file_name,
+        organisation.c.name.label("organisation"),
+        ingest_batch.c.file_name,
         *(c if c.name != "extra" else cast(c, Text).label("extra") for c in case_record.c),
     ]
     source = case_record.join(organisation, organisation.c.id == case_record.c.org_id).join(
@@ -74,9 +75,13 @@ def rejected_frame(store: Store, *, org: str | None = None, batch: int | None = 
     """Refused rows with their file, row, column, value and reason."""
     query = (
         select(
-            organisation.c.name.label("organisation"), ingest_batch.c.id.label("batch"),
-            ingest_batch.c.file_name.label("file"), quarantine.c.source_row.label("row"),
-            quarantine.c.column_name.label("column"), quarantine.c.value, quarantine.c.reason,
+            organisation.c.name.label("organisation"),
+            ingest_batch.c.id.label("batch"),
+            ingest_batch.c.file_name.label("file"),
+            quarantine.c.source_row.label("row"),
+            quarantine.c.column_name.label("column"),
+            quarantine.c.value,
+            quarantine.c.reason,
         )
         .select_from(
             quarantine.join(ingest_batch, ingest_batch.c.id == quarantine.c.batch_id).join(

@@ -43,7 +43,9 @@ def _org_type(value: str) -> str:
 
     code = code_for(load_standard().field("org_Type"), value)
     if code is None:
-        raise InputError(f"unknown organisation type {value!r}; expected one of {', '.join(organisation_types())}")
+        raise InputError(
+            f"unknown organisation type {value!r}; expected one of {', '.join(organisation_types())}"
+        )
     return code.name
 
 
@@ -56,7 +58,9 @@ def add_organisation(store: Store, name: str, org_type: str, country: str) -> Or
         raise InputError("the organisation name is longer than 200 characters")
     code = country_code(country)
     if code is None:
-        raise InputError(f"unknown country {country!r}; give an ISO 3166 code (e.g. TH, THA) or an English name")
+        raise InputError(
+            f"unknown country {country!r}; give an ISO 3166 code (e.g. TH, THA) or an English name"
+        )
     kind = _org_type(org_type)
     now = datetime.now(UTC)
     with store.engine.begin() as conn:

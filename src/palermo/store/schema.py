@@ -114,7 +114,8 @@ def _build_case_tables() -> tuple[Table, Table]:
         Column("source_row", Integer, nullable=False),
         *_case_columns(std.identifying_fields()),
         ForeignKeyConstraint(
-            ["batch_id", "source_row"], ["case_record.batch_id", "case_record.source_row"],
+            ["batch_id", "source_row"],
+            ["case_record.batch_id", "case_record.source_row"],
             name="fk_person_identity_case_record",
         ),
         UniqueConstraint("batch_id", "source_row", name="uq_person_identity_batch_row"),
