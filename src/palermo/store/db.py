@@ -12,6 +12,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.pool import NullPool
 
 from ..errors import ConfigurationError, PalermoError
 
@@ -83,7 +84,9 @@ def create_store_engine(url: str) -> Engine:
             f"database {parsed.get_backend_name()!r} is not supported: use SQLite or PostgreSQL"
         )
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": 30})
+        # No pooling: a pooled pysqlite connection can keep a stale WAL snapshot and miss bulk loads
+        # committed through the ADBC connection; opening a SQLite file costs well under a millisecond.
+        engine = create_engine(url, connect_args={"timeout": 30}, poolclass=NullPool)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True)

@@ -1,0 +1,5 @@
+"""``python -m palermo`` runs the command line."""
+
+from palermo.cli import main
+
+main()
