@@ -154,8 +154,13 @@ EXTENSION_CODES: dict[str, tuple[Code, ...]] = {
         ("NotSpecified", "Not specified"),
     ),
     "vic_ForcedLabourIndustry": _codes(("IllicitActivities", "Illicit activities"), ("Other", "Other")),
+    "org_Type": _codes(
+        ("InternationalOrganisation", "International Organisation"),
+        ("FinancialInstitution", "Financial Institution"),
+    ),
 }
-"""Values added to HTCDS code lists so CTDC's detail is not lost (CTDC meansOfControl*, typeOfLabour*)."""
+"""Values added to HTCDS code lists: CTDC's detail (meansOfControl*, typeOfLabour*) and the organisation
+types palermo serves that HTCDS lacks (international organisations, banks)."""
 
 IDENTIFYING_FIELDS = frozenset(
     {
