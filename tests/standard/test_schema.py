@@ -150,5 +150,6 @@ def test_bad_values_fail(validator: Draft202012Validator, field: str, value: obj
 def test_organisation_types() -> None:
     types = organisation_types()
     assert [c.name for c in types][:2] == ["NGO", "LawEnforcement"]
-    assert len(types) == 9
+    assert len(types) == 11
+    assert [c.name for c in types if c.extension] == ["InternationalOrganisation", "FinancialInstitution"]
     assert all(c.label for c in types)

@@ -8,8 +8,9 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, insert, select
 
 from ..errors import ConflictError, InputError, NotFoundError
-from ..standard import load_standard
+from ..standard import code_for, load_standard
 from ..standard.countries import country_code
+from ..standard.schema import organisation_types
 from .db import Store
 from .schema import case_record, ingest_batch, organisation
 
@@ -33,18 +34,11 @@ class OrganisationSummary(Organisation):
     cases: int
 
 
-def organisation_types() -> tuple[str, ...]:
-    """The HTCDS organisation types (org_Type codes)."""
-    return load_standard().field("org_Type").code_names
-
-
 def _org_type(value: str) -> str:
-    from ..standard import code_for
-
     code = code_for(load_standard().field("org_Type"), value)
     if code is None:
         raise InputError(
-            f"unknown organisation type {value!r}; expected one of {', '.join(organisation_types())}"
+            f"unknown organisation type {value!r}; expected one of {', '.join(c.name for c in organisation_types())}"
         )
     return code.name
 
