@@ -28,7 +28,7 @@ def _query_text(store: Store) -> str:
         organisation.c.type.label("org_type"),
         organisation.c.country.label("org_country"),
     ).select_from(case_record.join(organisation, organisation.c.id == case_record.c.org_id))
-    dialect = sqlite.dialect() if store.dialect == "sqlite" else postgresql.dialect()
+    dialect = sqlite.dialect() if store.dialect == "sqlite" else postgresql.dialect()  # type: ignore[no-untyped-call]
     return str(query.compile(dialect=dialect))
 
 

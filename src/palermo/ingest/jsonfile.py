@@ -25,18 +25,45 @@ def _cell(value: Any) -> str | None:
     raise TypeError
 
 
+class _Object(dict[str, Any]):
+    """A JSON object as read, remembering a key it names twice (``json`` keeps only the last value)."""
+
+    duplicate: str | None = None
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> _Object:
+    obj = _Object()
+    for key, value in pairs:
+        if key in obj and obj.duplicate is None:
+            obj.duplicate = key
+        obj[key] = value
+    return obj
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "object" if isinstance(value, dict) else "list"
+
+
 def _records(text: str, name: str, fmt: str) -> list[tuple[int, Any]]:
     if fmt == "json":
         try:
-            doc = json.loads(text)
+            doc = json.loads(text, object_pairs_hook=_pairs)
         except json.JSONDecodeError as exc:
             raise InputError(
                 f"is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", file=name
             ) from None
         if not isinstance(doc, list):
             raise InputError(
-                f"holds a JSON {type(doc).__name__ if not isinstance(doc, dict) else 'object'}; "
-                "expected a list of objects, one per case",
+                f"holds a JSON {json_type(doc)}; expected a list of objects, one per case",
                 file=name,
             )
         return list(enumerate(doc, start=1))
@@ -45,7 +72,7 @@ def _records(text: str, name: str, fmt: str) -> list[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            found.append((number, json.loads(line)))
+            found.append((number, json.loads(line, object_pairs_hook=_pairs)))
         except json.JSONDecodeError as exc:
             found.append((number, exc))
     return found
@@ -57,9 +84,20 @@ def read_json(text: str, name: str, fmt: str, encoding: str) -> RawTable:
     if not records:
         raise InputError("holds no records; expected a list of objects, one per case", file=name)
     keys: dict[str, None] = {}
-    for _, rec in records:
+    spelled: dict[str, str] = {}
+    for number, rec in records:
         if isinstance(rec, dict):
-            keys.update(dict.fromkeys(str(k) for k in rec))
+            for key in rec:
+                first = spelled.setdefault(" ".join(key.split()).casefold(), key)
+                if first != key:
+                    raise InputError(
+                        f"the keys {first!r} and {key!r} name the same column (they differ only in case or "
+                        "spacing); spell them alike in every record",
+                        file=name,
+                        row=number,
+                        column=key,
+                    )
+            keys.update(dict.fromkeys(rec))
     if not keys:
         raise InputError(
             "holds no objects; expected a list of objects, one per case", file=name, row=records[0][0]
@@ -74,7 +112,17 @@ def read_json(text: str, name: str, fmt: str, encoding: str) -> RawTable:
             continue
         if not isinstance(rec, dict):
             problems.append(
-                Problem(number, None, str(rec)[:200], f"is a JSON {type(rec).__name__}, not an object")
+                Problem(number, None, str(rec)[:200], f"is a JSON {json_type(rec)}, not an object")
+            )
+            continue
+        if isinstance(rec, _Object) and rec.duplicate is not None:
+            problems.append(
+                Problem(
+                    number,
+                    rec.duplicate,
+                    None,
+                    f"names the key {rec.duplicate!r} twice; give each value its own key",
+                )
             )
             continue
         cells: list[str | None] = []

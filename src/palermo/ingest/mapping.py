@@ -16,8 +16,11 @@ from ..errors import InputError
 from ..standard import MULTI_SEPARATOR, Field, FieldType, load_standard
 from ..standard.crosswalk import Crosswalk, FieldRule, ValueTarget
 from .convert import convert, convert_boolean, expected, replace_values, squash
+from .headers import looks_identifying
 from .readers import RawTable
 
+PERSONAL_EXTRA = "personal_extra"
+"""Unmapped columns whose header suggests personal data: stored with the identifying fields, not in extra."""
 PROBLEM_SCHEMA = {"row": pl.Int32, "column": pl.String, "value": pl.String, "reason": pl.String}
 
 
@@ -30,6 +33,7 @@ class Mapped:
     sources: dict[str, str]
     """Standard field name -> the source column(s) it came from, for messages."""
     unmapped: list[str]
+    personal_unmapped: list[str]
 
 
 def problems_where(
@@ -155,10 +159,10 @@ def expected_bool() -> str:
     return "yes or no (1/0, true/false)"
 
 
-def _extra_json(columns: list[str]) -> pl.Expr:
+def _extra_json(columns: list[str], name: str) -> pl.Expr:
     """Unmapped columns as one JSON object per row, keeping only the values present."""
     if not columns:
-        return pl.lit(None, dtype=pl.String).alias("extra")
+        return pl.lit(None, dtype=pl.String).alias(name)
     pieces = [
         pl.when(pl.col(c).is_not_null()).then(
             pl.struct(pl.col(c)).struct.json_encode().str.slice(1).str.strip_suffix("}")
@@ -170,7 +174,7 @@ def _extra_json(columns: list[str]) -> pl.Expr:
         pl.when(body == "")
         .then(None)
         .otherwise(pl.concat_str([pl.lit("{"), body, pl.lit("}")]))
-        .alias("extra")
+        .alias(name)
     )
 
 
@@ -239,6 +243,7 @@ def apply_crosswalk(raw: RawTable, crosswalk: Crosswalk, *, max_chars: int, stri
         out[field.name] = filler if current is None else current.fill_null(value[0])
         sources.setdefault(field.name, "(default)")
     unmapped = [c for c in raw.columns if c not in used]
+    personal = [c for c in unmapped if looks_identifying(c)]
     typed = pl.DataFrame([frame.get_column("_row"), *out.values()])
     original = pl.from_arrow(raw.table.select(unmapped))
     assert isinstance(original, pl.DataFrame)
@@ -246,13 +251,18 @@ def apply_crosswalk(raw: RawTable, crosswalk: Crosswalk, *, max_chars: int, stri
         pl.when(pl.col(c).str.strip_chars() == "").then(None).otherwise(pl.col(c).str.strip_chars()).alias(c)
         for c in unmapped
     )
+    kept = [c for c in unmapped if c not in personal]
     typed = typed.with_columns(
-        original.select(_extra_json(unmapped)).to_series()
-        if unmapped
-        else pl.lit(None, dtype=pl.String).alias("extra")
+        original.select(_extra_json(kept, "extra")).to_series() if kept else pl.lit(None, pl.String).alias("extra"),
+        original.select(_extra_json(personal, PERSONAL_EXTRA)).to_series()
+        if personal
+        else pl.lit(None, pl.String).alias(PERSONAL_EXTRA),
     )
     problem_frame = pl.concat(problems) if problems else pl.DataFrame(schema=PROBLEM_SCHEMA)
-    return Mapped(frame=typed, problems=problem_frame, sources=sources, unmapped=unmapped)
+    return Mapped(
+        frame=typed, problems=problem_frame, sources=sources, unmapped=unmapped,
+        personal_unmapped=personal,
+    )
 
 
 def field_dtype(field: Field) -> pl.DataType:

@@ -25,7 +25,8 @@ from ..store.orgs import get_organisation
 from ..store.schema import case_record, person_identity, quarantine
 from .convert import squash
 from .detect import detect_crosswalk
-from .mapping import PROBLEM_SCHEMA, apply_crosswalk
+from .derive import derive_fields
+from .mapping import PERSONAL_EXTRA, PROBLEM_SCHEMA, apply_crosswalk
 from .readers import RawTable, read_table
 from .report import FileReport, build_report
 from .validate import validate
@@ -92,7 +93,7 @@ def _drop_label_row(raw: RawTable, crosswalk: Crosswalk) -> bool:
 
 def _empty(mapped: pl.DataFrame) -> pl.Expr:
     """Rows with no value in any standard field (blank template rows): skipped, and counted."""
-    fields = [c for c in mapped.columns if c not in {"_row", "extra"}]
+    fields = [c for c in mapped.columns if c not in {"_row", "extra", PERSONAL_EXTRA}]
     if not fields:
         return pl.lit(True)
     return pl.all_horizontal([pl.col(c).is_null() for c in fields])
@@ -111,13 +112,9 @@ def _tables(
     cases = accepted.select(
         *provenance, *[pl.col(f.name).alias(f.column) for f in analytical], pl.col("extra")
     )
-    if identifying:
-        present = pl.any_horizontal([pl.col(f.name).is_not_null() for f in identifying])
-        identities = accepted.filter(present).select(
-            *provenance, *[pl.col(f.name).alias(f.column) for f in identifying]
-        )
-    else:
-        identities = pl.DataFrame()
+    personal = [pl.col(f.name).alias(f.column) for f in identifying] + [pl.col(PERSONAL_EXTRA).alias("extra")]
+    present = pl.any_horizontal([p.is_not_null() for p in personal])
+    identities = accepted.filter(present).select(*provenance, *personal)
     held = problems.join(_raw_rows(raw, rejected), on="row", how="left").select(
         pl.lit(org_id).alias("org_id"),
         pl.col("row").alias("source_row"),
@@ -156,6 +153,7 @@ def ingest_file(
     mapped = apply_crosswalk(
         raw, chosen, max_chars=settings.max_cell_chars, strict_columns=crosswalk is not None
     )
+    mapped.frame = derive_fields(mapped.frame)
     step("validate", 0.6)
     problems = pl.concat([_read_problems(raw), mapped.problems, validate(mapped.frame, mapped.sources)])
     problems = problems.sort("row", maintain_order=True)

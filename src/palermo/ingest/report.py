@@ -101,7 +101,7 @@ def build_report(
     skipped: int = 0,
 ) -> FileReport:
     """Summarise a mapped, validated file."""
-    hidden = _withheld_columns(mapped)
+    hidden = _withheld_columns(mapped) | set(mapped.personal_unmapped)
     whole_row_hidden = bool(hidden)
     records = []
     for row, column, value, reason in problems.iter_rows():

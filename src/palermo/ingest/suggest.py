@@ -9,7 +9,6 @@ lists values that match no code, so they can be mapped by hand, and columns left
 from __future__ import annotations
 
 import re
-from difflib import SequenceMatcher
 from pathlib import Path
 
 import polars as pl
@@ -18,53 +17,8 @@ import yaml
 from ..standard import Field, FieldType, code_for, load_standard
 from ..standard.countries import country_code
 from .convert import convert_date, squash
+from .headers import header_score
 from .readers import read_table
-
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "prs_Gender": ("sex", "gender"),
-    "prs_Citizenship": ("nationality", "citizenship", "country of origin", "origin", "home country"),
-    "vic_CountryOfExploitation": (
-        "country of exploitation",
-        "exploited in",
-        "destination",
-        "destination country",
-    ),
-    "prs_Birthdate": ("date of birth", "dob", "birth date", "birthday"),
-    "prs_BirthYear": ("year of birth", "birth year"),
-    "prs_FirstName": ("first name", "given name", "forename", "full name", "name"),
-    "prs_SecondName": ("surname", "last name", "family name"),
-    "prs_MobilePhone": ("phone", "mobile", "telephone", "tel", "cell", "whatsapp number"),
-    "prs_Email": ("email", "e-mail", "mail"),
-    "prs_PassportNumber": ("passport", "passport no", "passport number", "travel document"),
-    "prs_IdentityNumber": ("id number", "national id", "identity card"),
-    "prs_BankAccount": ("bank account", "iban", "account number"),
-    "prs_Alias": ("alias", "aka", "also known as", "nickname"),
-    "cas_RegistrationYear": ("year", "year registered", "registration year"),
-    "cas_SourceRecordId": ("case id", "case ref", "case number", "record id", "reference", "file number"),
-    "vic_AgeWhenTrafficked": ("age", "age at exploitation", "age when trafficked"),
-    "vic_AgeBand": ("age band", "age group", "age range"),
-    "vic_TypeOfExploitation": ("type of exploitation", "exploitation", "form of exploitation", "purpose"),
-    "vic_MethodsOfControl": ("control methods", "means of control", "methods of control", "control"),
-    "vic_ForcedLabourIndustry": ("industry", "sector", "labour sector", "work sector"),
-    "vic_MajorityStatus": ("adult or minor", "minor", "majority"),
-    "cas_IncomingReferralDate": ("date registered", "registration date", "date of referral", "intake date"),
-    "cco_CaseComment": ("notes", "comments", "remarks"),
-}
-
-
-def _header_score(header: str, field: Field) -> float:
-    key = squash(header)
-    if not key:
-        return 0.0
-    names = [field.name, field.column, field.label, *field.aliases, *SYNONYMS.get(field.name, ())]
-    best = 0.0
-    for name in names:
-        other = squash(name)
-        if other == key:
-            return 1.0
-        best = max(best, SequenceMatcher(None, key, other).ratio() * 0.85)
-    return best
-
 
 def _value_score(values: list[str], field: Field) -> float:
     if not values:
@@ -118,7 +72,7 @@ def suggest_mapping(path: Path, *, sheet: str | None = None) -> str:
         ]
         scored = []
         for field in fields:
-            header = _header_score(column, field)
+            header = header_score(column, field)
             value = _value_score(values, field)
             scored.append((0.65 * header + 0.35 * value if header > 0.5 else 0.5 * value, field))
         score, best = max(scored, key=lambda s: s[0])

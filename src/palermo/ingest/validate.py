@@ -18,6 +18,7 @@ from .mapping import PROBLEM_SCHEMA, problems_where
 
 NOT_IN_FUTURE = (
     "prs_Birthdate",
+    "cas_RegistrationDate",
     "cas_IncomingReferralDate",
     "cas_OutgoingReferralDate",
     "hte_Date",
@@ -137,7 +138,8 @@ def validate(frame: pl.DataFrame, sources: dict[str, str]) -> pl.DataFrame:
                 found.append(problems_where(frame, col > now, where(name), col, "date is in the future"))
             found.append(problems_where(frame, col.dt.year() < 1900, where(name), col, "date is before 1900"))
     for rule in _rules():
-        if all(n in frame.columns for n in rule.needs):
+        derived_only = not any(n in sources for n in rule.needs)  # its source's own checks already spoke
+        if all(n in frame.columns for n in rule.needs) and not derived_only:
             mask = rule.violated.fill_null(False)
             found.append(problems_where(frame, mask, where(rule.blame), pl.col(rule.blame), rule.reason))
     found = [f for f in found if f.height]

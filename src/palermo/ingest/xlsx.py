@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pyarrow as pa
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
 from ..errors import InputError
+from .problems import Problem
 from .readers import RawTable, header_names
 
 
@@ -64,6 +66,7 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> RawTable:
         width = len(columns)
         data: list[list[str | None]] = [[] for _ in columns]
         numbers: list[int] = []
+        problems: list[Problem] = []
         for number, values in enumerate(rows, start=2):
             cells = [_text(v) for v in values]
             if all(c is None or not c.strip() for c in cells):
@@ -71,12 +74,17 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> RawTable:
             cells = (cells + [None] * width)[:width] if len(cells) <= width else cells
             if len(cells) > width:
                 if any(c is not None and c.strip() for c in cells[width:]):
-                    extra = next(i for i, c in enumerate(cells[width:], start=width + 1) if c)
-                    raise InputError(
-                        f"sheet {chosen!r}: a value lies in column {extra}, right of the header's last column",
-                        file=name,
-                        row=number,
+                    extra = next(i for i, c in enumerate(cells[width:], start=width + 1) if c and c.strip())
+                    problems.append(
+                        Problem(
+                            row=number,
+                            column=None,
+                            value=None,
+                            reason=f"has a value in column {get_column_letter(extra)}, right of the header's "
+                            f"last column {get_column_letter(width)}",
+                        )
                     )
+                    continue
                 cells = cells[:width]
             for column, cell in zip(data, cells, strict=True):
                 column.append(cell)
@@ -90,6 +98,7 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> RawTable:
         columns=columns,
         table=table,
         rows=pa.array(numbers, type=pa.int32()),
+        problems=problems,
         sheet=chosen,
     )
 

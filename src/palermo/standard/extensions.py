@@ -64,6 +64,13 @@ EXTENSION_FIELDS: tuple[Field, ...] = (
         minimum=1990,
     ),
     _ext(
+        "cas_RegistrationDate",
+        "Date of registration",
+        FieldType.DATE,
+        "Date on which the case was registered by the contributing organisation; gives the year of "
+        "registration when that is not given.",
+    ),
+    _ext(
         "cas_DataSource",
         "Data source",
         FieldType.PICKLIST,
@@ -81,6 +88,15 @@ EXTENSION_FIELDS: tuple[Field, ...] = (
         FieldType.PICKLIST,
         "Broad age band of the person at registration (CTDC ageBroad).",
         codes=_AGE_BAND_CODES,
+    ),
+    _ext(
+        "vic_AgeAtRegistration",
+        "Age at registration",
+        FieldType.INTEGER,
+        "Age in years when the case was registered; gives the age band and majority status when those are "
+        "not given.",
+        minimum=0,
+        maximum=110,
     ),
     _ext(
         "vic_MajorityStatus",

@@ -113,6 +113,7 @@ def _build_case_tables() -> tuple[Table, Table]:
         Column("batch_id", Id, nullable=False),
         Column("source_row", Integer, nullable=False),
         *_case_columns(std.identifying_fields()),
+        Column("extra", JSON, nullable=True, comment="unmapped source columns that look like personal data"),
         ForeignKeyConstraint(
             ["batch_id", "source_row"],
             ["case_record.batch_id", "case_record.source_row"],

@@ -1,0 +1,1 @@
+"""Demo data: fictitious partner files in several layouts, with linkage ground truth."""

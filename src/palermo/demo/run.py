@@ -1,0 +1,87 @@
+"""``palermo demo``: build a fresh embedded database from generated partner files and the real CTDC extract."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import Progress, TaskID
+from rich.table import Table
+
+from ..errors import ConfigurationError
+from ..ingest.pipeline import ingest_file
+from ..ingest.report import FileReport
+from ..standard.crosswalk import load_crosswalk
+from ..store.db import open_store
+from ..store.orgs import add_organisation, list_organisations
+from .generate import ORGANISATIONS, write_demo_files
+
+CTDC_ORG = ("Counter Trafficking Data Collaborative (demo copy)", "InternationalOrganisation", "CH")
+
+
+def _fresh_sqlite(url: str) -> Path | None:
+    """Remove the SQLite file (and its WAL files) behind ``url``; None for other databases."""
+    from ..store.db import Store, create_store_engine, normalise_url
+
+    url = normalise_url(url)
+    probe = Store(engine=create_store_engine(url), url=url)
+    path = probe.sqlite_path()
+    probe.engine.dispose()
+    if path is None:
+        return None
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return path
+
+
+def run_demo(
+    url: str, *, cases: int, fresh: bool, console: Console, progress: Callable[[], Progress], seed: int = 7
+) -> list[FileReport]:
+    """Generate the demo files next to the database, register the organisations, ingest everything."""
+    path = _fresh_sqlite(url) if fresh else None
+    store = open_store(url)
+    if fresh and path is None and list_organisations(store):
+        raise ConfigurationError(
+            "the demo starts from an empty database; this PostgreSQL database already has organisations "
+            "(use --keep to add to it, or an empty database)"
+        )
+    folder = (path.parent if path is not None else Path.cwd()) / "palermo-demo-files"
+    folder.mkdir(exist_ok=True)
+    console.print(f"generating {cases:,} demo cases for {len(ORGANISATIONS)} organisations in {escape(str(folder))}")
+    files = write_demo_files(folder, n_cases=cases, seed=seed)
+    known = {o.name for o in list_organisations(store)}
+    for demo_org in ORGANISATIONS:
+        if demo_org.name not in known:
+            add_organisation(store, demo_org.name, demo_org.type, demo_org.country)
+    if CTDC_ORG[0] not in known:
+        add_organisation(store, *CTDC_ORG)
+    ctdc = Path(str(resources.files("palermo.demo").joinpath("data/ctdc_final.csv")))
+    jobs = [(f.path, f.organisation, f.mapping) for f in files] + [(ctdc, CTDC_ORG[0], None)]
+    reports: list[FileReport] = []
+    with progress() as bar:
+        task: TaskID = bar.add_task("demo", total=len(jobs))
+        for number, (file, org, mapping) in enumerate(jobs):
+
+            def step(stage: str, done: float, name: str = file.name, at: int = number) -> None:
+                bar.update(task, completed=at + done, description=f"{name}: {stage}")
+
+            crosswalk = load_crosswalk(mapping) if mapping is not None else None
+            reports.append(ingest_file(store, file, org, crosswalk=crosswalk, progress=step))
+    table = Table("organisation", "file", "layout", "read", "stored", "refused", title="palermo demo")
+    for (_, org, _), r in zip(jobs, reports, strict=True):
+        table.add_row(escape(org), escape(r.file), r.layout, f"{r.rows_read:,}", f"{r.accepted:,}", f"{r.rejected:,}")
+    table.add_section()
+    table.add_row("total", "", "", f"{sum(r.rows_read for r in reports):,}", f"{sum(r.accepted for r in reports):,}",
+                  f"{sum(r.rejected for r in reports):,}")
+    console.print(table)
+    for r in reports:
+        for reason in r.top_reasons[:3]:
+            console.print(f"  refused in {escape(r.file)}: {escape(reason.column or '(row)')}: "
+                          f"{escape(reason.reason)} ({reason.rows} rows)")
+    console.print(f"database: [bold]{escape(store.display_url())}[/]")
+    console.print("next: `palermo org list`, `palermo rejected`, `palermo export --out cases.csv`")
+    store.engine.dispose()
+    return reports
