@@ -24,8 +24,8 @@ from ..store.db import Store
 from ..store.orgs import get_organisation
 from ..store.schema import case_record, person_identity, quarantine
 from .convert import squash
-from .detect import detect_crosswalk
 from .derive import derive_fields
+from .detect import detect_crosswalk
 from .mapping import PERSONAL_EXTRA, PROBLEM_SCHEMA, apply_crosswalk
 from .readers import RawTable, read_table
 from .report import FileReport, build_report

@@ -16,9 +16,10 @@ import yaml
 
 from ..standard import Field, FieldType, code_for, load_standard
 from ..standard.countries import country_code
-from .convert import convert_date, squash
+from .convert import convert_date
 from .headers import header_score
 from .readers import read_table
+
 
 def _value_score(values: list[str], field: Field) -> float:
     if not values:
