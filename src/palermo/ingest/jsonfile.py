@@ -126,17 +126,19 @@ def read_json(text: str, name: str, fmt: str, encoding: str) -> RawTable:
             )
             continue
         cells: list[str | None] = []
-        bad_key = None
+        bad: tuple[str, str] | None = None
         for key in keys:
             try:
-                cells.append(_cell(rec.get(key)))
+                cell = _cell(rec.get(key))
             except TypeError:
-                bad_key = key
+                bad = (key, "holds a nested object or list; expected a plain value")
                 break
-        if bad_key is not None:
-            problems.append(
-                Problem(number, bad_key, None, "holds a nested object or list; expected a plain value")
-            )
+            if cell is not None and "\x00" in cell:  # valid JSON (\u0000), but no database stores it in text
+                bad = (key, "holds a NUL character (\\u0000), which cannot be stored; remove it")
+                break
+            cells.append(cell)
+        if bad is not None:
+            problems.append(Problem(number, bad[0], None, bad[1]))
             continue
         for column, cell in zip(data, cells, strict=True):
             column.append(cell)
