@@ -129,7 +129,7 @@ def per_batch(conn: Connection, batch: ColumnElement[Any], counted: ColumnElemen
     return {int(b): int(n) for b, n in conn.execute(select(batch, counted).group_by(batch))}
 
 
-def check_store(store: Store) -> list[tuple[int, int, int]]:
+def check_store(store: Store, *, named: bool = True) -> list[tuple[int, int, int]]:
     """The store opens, is sound, and each batch is whole; returns (id, accepted, rejected) of each batch."""
     path = store.sqlite_path()
     if path is not None:  # first opened by plain sqlite3, which recovers the write-ahead log
@@ -159,7 +159,7 @@ def check_store(store: Store) -> list[tuple[int, int, int]]:
     assert set(cases) <= listed and set(people) <= listed and set(refused) <= listed, "rows of an absent batch"
     for batch_id, read, accepted, rejected in batches:
         assert cases.get(batch_id, 0) == accepted, f"batch {batch_id}: {cases.get(batch_id, 0)} of {accepted} cases"
-        assert people.get(batch_id, 0) == accepted  # every case of the file has a name
+        assert people.get(batch_id, 0) == (accepted if named else 0)  # every case of the file has a name, or none
         assert refused.get(batch_id, 0) == rejected
         assert accepted + rejected == read
     return [(b[0], b[2], b[3]) for b in batches]
@@ -242,14 +242,6 @@ def test_kill_minus_9_leaves_each_batch_whole_or_absent(store: Store, org: str, 
     assert batch_id > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="store/bulk.py loads SQLite through the ADBC driver's own SQLite library while SQLAlchemy uses the "
-    "stdlib's: two SQLite copies in one process do not see each other's POSIX locks, so closing the ADBC "
-    "connection checkpoints and drops the WAL under an open pysqlite connection; the next ingest fails with "
-    "'disk I/O error' or 'database disk image is malformed', and writes through the open connection corrupt "
-    "the file (integrity_check: 'invalid page number')",
-)
 def test_a_connection_held_open_during_ingests_keeps_the_database_sound(sqlite_store: Store, tmp_path: Path) -> None:
     add_organisation(sqlite_store, "Test Shelter", "NGO", "TH")
     header = "cas_RegistrationYear,prs_Gender,prs_Citizenship,vic_AgeBand,vic_MajorityStatus\n"
@@ -266,4 +258,4 @@ def test_a_connection_held_open_during_ingests_keeps_the_database_sound(sqlite_s
                     insert(organisation).values(name=name, type="NGO", country="TH", created_at=datetime.now(UTC))
                 )
                 held.commit()
-    assert [(a, r) for _, a, r in check_store(sqlite_store)] == [(20_000, 0)] * 3
+    assert [(a, r) for _, a, r in check_store(sqlite_store, named=False)] == [(20_000, 0)] * 3

@@ -497,11 +497,6 @@ def test_custom_layout_from_xlsx_and_json_gives_the_same_cases(
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mapping._cleaned treats an empty cell as missing only when the mapping's `missing` list holds ''; "
-    "a mapping written as the crosswalk docstring shows (missing: [-99, unknown, n/a]) refuses empty cells",
-)
 def test_empty_cells_are_missing_whatever_the_mapping_lists(sqlite_store: Store, shelter: str, tmp_path: Path) -> None:
     mapping = tmp_path / "docstring.yaml"
     mapping.write_text(MAPPING.replace('missing: ["", "-99",', 'missing: ["-99",'), encoding="utf-8")
@@ -517,11 +512,6 @@ def test_empty_cells_are_missing_whatever_the_mapping_lists(sqlite_store: Store,
     assert count(sqlite_store, person_identity) == 0  # an empty name is no name
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mapping.apply_crosswalk: the filler of a default for a field with no source column is "
-    "pl.repeat(...) named 'literal', not the field, so the default never reaches the store",
-)
 def test_mapping_default_fills_a_field_the_file_lacks(store: Store, org: str, tmp_path: Path) -> None:
     mapping = tmp_path / "shelter.yaml"
     mapping.write_text(MAPPING, encoding="utf-8")

@@ -1,13 +1,16 @@
 """Read the analytical case fields out of the store as one Arrow-backed polars frame, and filter them.
 
 Analysis never reads ``person_identity``: this module selects from ``case_record`` only. The read is
-one constant SQL statement through ADBC (Arrow straight from SQLite or PostgreSQL, no Python rows);
+one constant SQL statement through ADBC (Arrow straight from SQLite, in a child process, see
+:mod:`palermo.store.sqlite_worker`, or from PostgreSQL; no Python rows);
 filters given by users are applied afterwards in polars, so no value from input reaches SQL text.
 """
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import polars as pl
 from sqlalchemy import BigInteger, Boolean, Date, Float, Integer, String, Text, select
@@ -15,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..standard import MULTI_SEPARATOR
 from ..standard.countries import m49_region
+from ..store.bulk import run_sqlite_worker
 from ..store.db import Store
 from ..store.schema import case_record, organisation
 
@@ -36,18 +40,21 @@ def read_cases(store: Store) -> pl.DataFrame:
     """Every stored case's analytical fields and its organisation's name, type and country."""
     sql = _query_text(store)
     if store.dialect == "sqlite":
-        import adbc_driver_sqlite.dbapi as driver
+        path = store.sqlite_path()
+        assert path is not None
+        with tempfile.TemporaryDirectory(prefix="palermo-read-") as tmp:
+            query, out = Path(tmp) / "query.sql", Path(tmp) / "cases.arrow"
+            query.write_text(sql, encoding="utf-8")
+            run_sqlite_worker(["read", str(path), str(query), str(out)])
+            frame = pl.read_ipc(out).rechunk()
     else:
-        import adbc_driver_postgresql.dbapi as driver  # type: ignore[no-redef]
-    with driver.connect(store.adbc_uri()) as conn, conn.cursor() as cur:
-        if store.dialect == "sqlite":
-            # The driver infers each column's type from the first batch; one batch holding every row
-            # avoids a column that starts with NULLs being taken for integers.
-            cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(2**30)})
-        cur.execute(sql)
-        table = cur.fetch_arrow_table()
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)
+        import adbc_driver_postgresql.dbapi as driver
+
+        with driver.connect(store.adbc_uri()) as conn, conn.cursor() as cur:
+            cur.execute(sql)
+            loaded = pl.from_arrow(cur.fetch_arrow_table())
+        assert isinstance(loaded, pl.DataFrame)
+        frame = loaded
     return frame.with_columns(_canonical(name, dtype) for name, dtype in frame.schema.items())
 
 

@@ -61,7 +61,7 @@ def _cleaned(raw: RawTable, crosswalk: Crosswalk, max_chars: int) -> tuple[pl.Da
     frame = pl.from_arrow(raw.table)
     assert isinstance(frame, pl.DataFrame)
     frame = frame.with_columns(pl.Series("_row", raw.rows.to_numpy(zero_copy_only=False)))
-    missing = sorted({m.strip().casefold() for m in crosswalk.missing})
+    missing = sorted({m.strip().casefold() for m in crosswalk.missing} | {""})
     problems = []
     for col in raw.columns:
         too_long = frame.filter(pl.col(col).str.len_chars() > max_chars)
@@ -239,7 +239,7 @@ def apply_crosswalk(raw: RawTable, crosswalk: Crosswalk, *, max_chars: int, stri
         if bad.any():
             raise InputError(f"the mapping's default {default!r} for {field.name} is not {expected(field)}")
         current = out.get(field.name)
-        filler = pl.repeat(value[0], frame.height, eager=True, dtype=value.dtype)
+        filler = pl.repeat(value[0], frame.height, eager=True, dtype=value.dtype).alias(field.name)
         out[field.name] = filler if current is None else current.fill_null(value[0])
         sources.setdefault(field.name, "(default)")
     unmapped = [c for c in raw.columns if c not in used]

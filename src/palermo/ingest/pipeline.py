@@ -19,7 +19,7 @@ from ..errors import InputError
 from ..settings import Settings, get_settings
 from ..standard import load_standard
 from ..standard.crosswalk import Crosswalk
-from ..store.bulk import bulk_transaction
+from ..store.bulk import find_batch, store_batch
 from ..store.db import Store
 from ..store.orgs import get_organisation
 from ..store.schema import case_record, person_identity, quarantine
@@ -141,10 +141,9 @@ def ingest_file(
     settings = settings or get_settings()
     step: Progress = progress or (lambda _stage, _done: None)
     organisation = get_organisation(store, org)
-    step("checksum", 0.0)
-    sha = file_sha256(path)
-    step("read", 0.05)
+    step("read", 0.0)
     raw = read_table(path, sheet=sheet, max_bytes=settings.max_file_bytes)
+    sha = file_sha256(path)
     if raw.table.num_rows == 0 and not raw.problems:
         raise InputError("has a header but no data rows", file=raw.file, row=2)
     step("map", 0.35)
@@ -165,30 +164,23 @@ def ingest_file(
     report.label_row_skipped = label_row
     report.rows_read += int(label_row)
     step("store", 0.7)
-    with bulk_transaction(store) as writer:
-        existing = writer.find_batch(organisation.id, sha)
-        if existing is not None:
-            return report.already_ingested(existing)
-        if dry_run:
-            step("done", 1.0)
-            return report.with_status("dry-run")
-        batch_id = writer.insert_batch(
-            {
-                "org_id": organisation.id,
-                "file_name": raw.file,
-                "file_sha256": sha,
-                "file_format": raw.format,
-                "layout": chosen.name,
-                "rows_read": report.rows_read,
-                "rows_accepted": cases.height,
-                "rows_rejected": report.rejected,
-                "ingested_at": datetime.now(UTC),
-            }
-        )
-        batch = pl.lit(batch_id).alias("batch_id")
-        writer.append(case_record, cases.with_columns(batch))
-        if identities.height:
-            writer.append(person_identity, identities.with_columns(batch))
-        writer.append(quarantine, held.with_columns(batch))
+    existing = find_batch(store, organisation.id, sha)
+    if existing is not None:
+        return report.already_ingested(existing)
+    if dry_run:
+        step("done", 1.0)
+        return report.with_status("dry-run")
+    batch = {
+        "org_id": organisation.id,
+        "file_name": raw.file,
+        "file_sha256": sha,
+        "file_format": raw.format,
+        "layout": chosen.name,
+        "rows_read": report.rows_read,
+        "rows_accepted": cases.height,
+        "rows_rejected": report.rejected,
+        "ingested_at": datetime.now(UTC),
+    }
+    batch_id, new = store_batch(store, batch, [(case_record, cases), (person_identity, identities), (quarantine, held)])
     step("done", 1.0)
-    return report.with_status("stored", batch_id=batch_id)
+    return report.with_status("stored", batch_id=batch_id) if new else report.already_ingested(batch_id)

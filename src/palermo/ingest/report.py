@@ -108,7 +108,10 @@ def build_report(
         if value is not None and (column in hidden or (column is None and whole_row_hidden)):
             value = WITHHELD
         records.append(
-            RejectedValue(file=raw.file, row=row, column=column, value=escape_formula(value), reason=reason)
+            RejectedValue(
+                file=escape_formula(raw.file) or raw.file, row=row, column=escape_formula(column),
+                value=escape_formula(value), reason=reason,
+            )
         )
     counts = (
         problems.group_by("column", "reason")

@@ -94,7 +94,7 @@ class Crosswalk(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str
+    name: str = Field(min_length=1, max_length=100)
     title: str = ""
     description: str = ""
     attribution: str = ""

@@ -51,7 +51,11 @@ def cases_query(store: Store, org: str | None, identifying: bool) -> Select[tupl
         ingest_batch, ingest_batch.c.id == case_record.c.batch_id
     )
     if identifying:
-        personal = [c for c in person_identity.c if c.name not in {"id", "org_id", "batch_id", "source_row"}]
+        personal = [
+            c if c.name != "extra" else cast(c, Text).label("personal_extra")
+            for c in person_identity.c
+            if c.name not in {"id", "org_id", "batch_id", "source_row"}
+        ]
         columns += personal
         source = source.outerjoin(
             person_identity,
