@@ -10,7 +10,8 @@ from pathlib import Path
 
 PALERMO = [sys.executable, "-m", "palermo"]
 
-CSV = """cas_RegistrationYear,prs_Gender,prs_Citizenship,vic_AgeBand,vic_MajorityStatus,vic_TypeOfExploitation,cco_CaseComment
+CSV = """cas_RegistrationYear,prs_Gender,prs_Citizenship,vic_AgeBand,vic_MajorityStatus,vic_TypeOfExploitation,\
+cco_CaseComment
 2021,Feminine,PH,18--20,Adult,SexualExploitation,ok
 2031,Feminine,PH,18--20,Adult,SexualExploitation,year in the future
 2020,Masculine,Atlantis,30--38,Adult,ForcedLabour,"=HYPERLINK(""http://x"",""click"")"

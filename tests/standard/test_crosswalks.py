@@ -228,7 +228,8 @@ def test_values_and_flags_name_codes_of_their_field(name: str) -> None:
         if rule.flags is not None:
             if field.type != FieldType.MULTI_PICKLIST:
                 problems.append(f"{field_name}: flags need a multi-select field")
-            targets.extend(rule.flags.values())
+            for code in rule.flags.values():
+                targets.extend([code] if isinstance(code, str) else code)
         problems += [
             f"{field_name}: {t!r} is not one of its codes" for t in targets if t not in field.code_names
         ]
