@@ -218,6 +218,31 @@ def export_command(
 
 
 @app.command()
+def report(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the report into.")],
+    formats: Annotated[str, typer.Option("--format", help="Comma-separated: html, pdf, json, csv.")] = "html,pdf,json,csv",
+    k: Annotated[int, typer.Option("--k", help="Smallest count published; smaller ones are suppressed.")] = 11,
+    from_year: Annotated[int | None, typer.Option("--from-year", help="First year of registration.")] = None,
+    to_year: Annotated[int | None, typer.Option("--to-year", help="Last year of registration.")] = None,
+    region: Annotated[
+        list[str] | None, typer.Option("--region", help="UN M49 region of exploitation (repeatable), e.g. Europe.")
+    ] = None,
+    contributor: Annotated[list[str] | None, typer.Option("--contributor", help="Organisation (repeatable).")] = None,
+    form: Annotated[
+        list[str] | None, typer.Option("--form", help="Form of exploitation code (repeatable), e.g. ForcedLabour.")
+    ] = None,
+    latest: Annotated[int | None, typer.Option("--latest", help="Year treated as the latest period.")] = None,
+) -> None:
+    """Write the threat-assessment report (HTML, PDF, JSON, CSV), every count below k suppressed."""
+    from .cli_report import run_report
+
+    run_report(
+        store(), out, formats, k=k, from_year=from_year, to_year=to_year, regions=region, contributors=contributor,
+        forms=form, latest=latest, console=console,
+    )
+
+
+@app.command()
 def demo(
     cases: Annotated[int, typer.Option(help="Generated cases across the five demo organisations.")] = 20_000,
     keep: Annotated[bool, typer.Option(help="Keep an existing database instead of starting afresh.")] = False,

@@ -19,7 +19,11 @@ def test_demo_builds_a_complete_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'palermo.db'}"
     out = io.StringIO()
     console = Console(file=out, width=200)
-    reports = run_demo(url, cases=3_000, fresh=True, console=console, progress=lambda: Progress(console=console))
+    reports = run_demo(
+        url, cases=3_000, fresh=True, console=console, progress=lambda: Progress(console=console),
+        report_formats=("html",),
+    )
+    assert "<h1>" in (tmp_path / "palermo-report" / "report.html").read_text(encoding="utf-8")
     store = open_store(url)
     files = tmp_path / "palermo-demo-files"
     bad = pl.read_csv(files / "bad_rows.csv")

@@ -14,6 +14,8 @@ from rich.table import Table
 from ..errors import ConfigurationError
 from ..ingest.pipeline import ingest_file
 from ..ingest.report import FileReport
+from ..reports.assessment import build_assessment
+from ..reports.write import FORMATS, write_report
 from ..standard.crosswalk import load_crosswalk
 from ..store.db import open_store
 from ..store.orgs import add_organisation, list_organisations
@@ -38,9 +40,17 @@ def _fresh_sqlite(url: str) -> Path | None:
 
 
 def run_demo(
-    url: str, *, cases: int, fresh: bool, console: Console, progress: Callable[[], Progress], seed: int = 7
+    url: str,
+    *,
+    cases: int,
+    fresh: bool,
+    console: Console,
+    progress: Callable[[], Progress],
+    seed: int = 7,
+    report_formats: tuple[str, ...] = FORMATS,
 ) -> list[FileReport]:
-    """Generate the demo files next to the database, register the organisations, ingest everything."""
+    """Generate the demo files next to the database, register the organisations, ingest everything, and
+    write the threat-assessment report beside the database (``palermo-report/``)."""
     path = _fresh_sqlite(url) if fresh else None
     store = open_store(url)
     if fresh and path is None and list_organisations(store):
@@ -81,7 +91,15 @@ def run_demo(
         for reason in r.top_reasons[:3]:
             console.print(f"  refused in {escape(r.file)}: {escape(reason.column or '(row)')}: "
                           f"{escape(reason.reason)} ({reason.rows} rows)")
+    if report_formats:
+        report_dir = folder.parent / "palermo-report"
+        with console.status("writing the threat-assessment report"):
+            written = write_report(build_assessment(store), report_dir, report_formats)
+        console.print(f"threat-assessment report ({', '.join(report_formats)}): {escape(str(report_dir))}")
+        for path in written:
+            if path.suffix in {".html", ".pdf"}:
+                console.print(f"  {escape(str(path))}")
     console.print(f"database: [bold]{escape(store.display_url())}[/]")
-    console.print("next: `palermo org list`, `palermo rejected`, `palermo export --out cases.csv`")
+    console.print("next: `palermo org list`, `palermo rejected`, `palermo report --out report`")
     store.engine.dispose()
     return reports

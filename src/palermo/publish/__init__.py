@@ -1,0 +1,1 @@
+"""Safe publication: small-cell suppression of tables, k-anonymous and differentially private releases."""
