@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import InputError
 from ..settings import Settings, get_settings
@@ -60,10 +62,13 @@ def _read_problems(raw: RawTable) -> pl.DataFrame:
 
 def _raw_rows(raw: RawTable, rows: pl.Series) -> pl.DataFrame:
     """The rejected rows as read, one JSON object each, to keep them with their reasons."""
-    frame = pl.from_arrow(raw.table)
+    if rows.is_empty():
+        return pl.DataFrame(schema={"row": pl.Int32, "raw_row": pl.String})
+    wanted = pa.array(rows.unique().to_list(), type=pa.int32())
+    frame = pl.from_arrow(raw.table.filter(pc.is_in(raw.rows, value_set=wanted)))
     assert isinstance(frame, pl.DataFrame)
-    frame = frame.with_columns(pl.Series("_row", raw.rows.to_numpy(zero_copy_only=False)))
-    frame = frame.filter(pl.col("_row").is_in(rows.implode()))
+    kept = raw.rows.filter(pc.is_in(raw.rows, value_set=wanted))
+    frame = frame.with_columns(pl.Series("_row", kept.to_numpy(zero_copy_only=False)))
     columns = [c for c in frame.columns if c != "_row"]
     return frame.select(
         pl.col("_row").cast(pl.Int32).alias("row"),
