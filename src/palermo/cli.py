@@ -220,7 +220,9 @@ def export_command(
 @app.command()
 def report(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the report into.")],
-    formats: Annotated[str, typer.Option("--format", help="Comma-separated: html, pdf, json, csv.")] = "html,pdf,json,csv",
+    formats: Annotated[
+        str, typer.Option("--format", help="Comma-separated: html, pdf, json, csv.")
+    ] = "html,pdf,json,csv",
     k: Annotated[int, typer.Option("--k", help="Smallest count published; smaller ones are suppressed.")] = 11,
     from_year: Annotated[int | None, typer.Option("--from-year", help="First year of registration.")] = None,
     to_year: Annotated[int | None, typer.Option("--to-year", help="Last year of registration.")] = None,

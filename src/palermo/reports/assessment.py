@@ -100,6 +100,40 @@ def protect_table(table: ResultTable, k: int) -> tuple[ResultTable, Totals]:
     return protected, protection.margins
 
 
+def model_tables(cases: pl.DataFrame, k: int, latest: int | None) -> list[ResultTable]:
+    """Emerging changes, forecasts with their backtest, and UNODC's official figures beside the cases.
+
+    Model outputs computed from small counts can reveal them as surely as the counts: expected values,
+    forecasts and backtest errors of series below ``k`` are not published.
+    """
+    from ..analyse.changes import emerging_changes
+    from ..analyse.forecast import backtest, forecasts
+    from ..analyse.official import official_beside_cases
+
+    out: list[ResultTable] = []
+    if cases.height == 0:
+        return out
+    changes = emerging_changes(cases, latest=latest)
+    small = pl.col("expected") < k
+    changes = changes.with_frame(
+        changes.frame.with_columns(
+            pl.when(small).then(None).otherwise(pl.col(c)).alias(c) for c in ("expected", "lower", "upper")
+        ),
+        f"Expected counts and intervals below {k} are not shown.",
+    )
+    out.append(changes.with_frame(changes.frame.sort("flagged", "q_value", descending=[True, False], nulls_last=True)))
+    ahead = forecasts(cases)
+    kept = ahead.frame.filter(pl.col("forecast") >= k)
+    out.append(ahead.with_frame(kept, f"Series forecast below {k} cases are not shown."))
+    checked = backtest(cases)
+    published = kept.select("kind", "series").unique()
+    each = checked.frame.join(published, on=["kind", "series"], how="semi")
+    overall = checked.frame.filter(pl.col("kind") == "all")  # the summary row over every series
+    out.append(checked.with_frame(pl.concat([each, overall]), f"Series forecast below {k} cases are not shown."))
+    out.append(official_beside_cases(cases))
+    return out
+
+
 def _charts(tables: dict[str, ResultTable]) -> dict[str, list[Chart]]:
     """Charts per section title, from protected tables."""
     wanted: list[tuple[str, str, Callable[[], alt.TopLevelMixin | None]]] = []
@@ -122,6 +156,10 @@ def _charts(tables: dict[str, ResultTable]) -> dict[str, list[Chart]]:
     add("Data coverage", "coverage_by_contributor", lambda t: charts.heatmap(
         t.with_frame(t.frame.with_columns((pl.col("missing_share") * 100).round(0).alias("missing_pct"))),
         "org_name", "field_label", "missing_pct", title="Share of cases with the field missing (%)"))
+    if "emerging_changes" in tables:
+        add("Emerging changes", "emerging_changes", charts.changes_chart)
+    if "forecasts" in tables and "trends_by_form" in tables:
+        add("Forecasts", "forecasts", lambda t: charts.forecast_chart(tables["trends_by_form"], t, "form"))
     out: dict[str, list[Chart]] = {}
     for section, name, make in wanted:
         chart = make()
@@ -142,7 +180,7 @@ def build_assessment(
     """Read, filter, analyse and protect: the report's content, every count below ``k`` suppressed."""
     filters = filters or CaseFilter()
     cases = filters.apply(read_cases(store))
-    raw = assessment_tables(cases, latest_period=latest_period)
+    raw = assessment_tables(cases, latest_period=latest_period) + model_tables(cases, k, latest_period)
     if extra_tables is not None:
         raw += extra_tables(cases)
     pairs = [protect_table(t, k) for t in raw]

@@ -185,3 +185,45 @@ def world_map(table: ResultTable, code: str, label: str, *, title: str = "") -> 
     return (background + filled).project("equalEarth").properties(
         width=WIDTH, height=320, title=title or table.title
     )
+
+
+def forecast_chart(history: ResultTable, ahead: ResultTable, kind: str) -> alt.LayerChart | None:
+    """Cases per year and next year's forecast with 80% and 95% prediction intervals, per series of a kind."""
+    past = _published(history)
+    future = ahead.frame.filter(pl.col("kind") == kind)
+    if future.is_empty() or past.is_empty():
+        return None
+    label = {"form": "form", "region": "region"}.get(kind, kind)
+    if label not in past.columns:
+        return None
+    keep = future.get_column("series").to_list()
+    past = past.filter(pl.col(label).is_in(keep)).select(pl.col("year"), pl.col(label).alias("series"), "cases")
+    band = alt.Chart(alt.Data(values=_values(future))).encode(x=alt.X("year:O", title="year"))
+    color = alt.Color("series:N", title=None, scale=alt.Scale(scheme=PALETTE))
+    lines_ = alt.Chart(alt.Data(values=_values(past))).mark_line(point=True).encode(
+        x="year:O", y=alt.Y("cases:Q", title="cases"), color=color
+    )
+    wide = band.mark_rule(strokeWidth=2, opacity=0.35).encode(y="lower_95:Q", y2="upper_95:Q", color=color)
+    narrow = band.mark_rule(strokeWidth=6, opacity=0.6).encode(y="lower_80:Q", y2="upper_80:Q", color=color)
+    point = band.mark_point(shape="diamond", filled=True, size=60).encode(y="forecast:Q", color=color)
+    return (lines_ + wide + narrow + point).properties(
+        width=WIDTH - 160, height=280, title=f"Forecast of next year's cases by {kind}, with 80% and 95% intervals"
+    )
+
+
+def changes_chart(table: ResultTable) -> alt.LayerChart | None:
+    """Flagged series: the count the prior years predict (with its interval) against the count observed."""
+    frame = table.frame.filter(pl.col("flagged") & pl.col("observed").is_not_null() & pl.col("expected").is_not_null())
+    if frame.is_empty():
+        return None
+    frame = frame.with_columns((pl.col("kind") + ": " + pl.col("series")).alias("label")).head(25)
+    base = alt.Chart(alt.Data(values=_values(frame))).encode(y=alt.Y("label:N", title=None, sort="-x"))
+    interval = base.mark_rule(color="#999999", strokeWidth=3).encode(x=alt.X("lower:Q", title="cases"), x2="upper:Q")
+    expected = base.mark_tick(color="#555555", thickness=2, size=12).encode(x="expected:Q")
+    observed = base.mark_point(filled=True, size=70).encode(
+        x="observed:Q", color=alt.Color("direction:N", title=None, scale=alt.Scale(domain=["up", "down"],
+                                                                                  range=["#d62728", "#1f77b4"]))
+    )
+    return (interval + expected + observed).properties(
+        width=WIDTH - 300, height=max(80, 20 * frame.height), title="Significant changes: expected range vs observed"
+    )

@@ -11,6 +11,13 @@ import polars as pl
 from ..analyse.model import ResultTable
 from .assessment import Assessment
 
+HIDDEN = frozenset({
+    "citizenship_region", "citizenship_sub_region", "exploitation_region", "exploitation_sub_region",
+    "flow_scope", "trend", "method", "alpha", "victims_low", "victims_high", "prosecuted_low",
+    "prosecuted_high", "convicted_low", "convicted_high", "mase_naive", "isic_section",
+})
+"""Detail columns left to the CSV and JSON files, so that tables fit a printed page."""
+MAX_COLUMNS = 9
 MAX_ROWS = 40
 """Rows of a table shown in the page; the files of the report hold them all."""
 SUPPRESSED = "–"
@@ -46,12 +53,12 @@ def _columns(table: ResultTable) -> list[str]:
     frame = table.frame
     shown = []
     for column in frame.columns:
-        if column.endswith("_suppressed"):
+        if column.endswith("_suppressed") or column in HIDDEN:
             continue
         if f"{column}_label" in frame.columns:
             continue
         shown.append(column)
-    return shown
+    return shown[:MAX_COLUMNS]
 
 
 def _title(column: str) -> str:
