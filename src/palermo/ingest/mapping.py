@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 import polars as pl
+import pyarrow.compute as pc
 
 from ..errors import InputError
 from ..standard import MULTI_SEPARATOR, Field, FieldType, load_standard
@@ -56,40 +57,65 @@ def problems_where(
     )
 
 
-def _cleaned(raw: RawTable, crosswalk: Crosswalk, max_chars: int) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
-    """Strip values, turn missing markers into nulls, flag over-long cells."""
-    frame = pl.from_arrow(raw.table)
-    assert isinstance(frame, pl.DataFrame)
-    frame = frame.rechunk().with_columns(pl.Series("_row", raw.rows.to_numpy(zero_copy_only=False)))
-    missing = sorted({m.strip().casefold() for m in crosswalk.missing} | {""})
-    problems = []
-    lengths = frame.select((pl.col(c).str.len_bytes().max() > max_chars).alias(c) for c in raw.columns).row(0)
-    for col, long in zip(raw.columns, lengths, strict=True):
-        if not long:  # bytes >= characters, so no value of this column is too long
-            continue
-        too_long = frame.filter(pl.col(col).str.len_chars() > max_chars)
-        if too_long.height:
-            problems.append(
-                too_long.select(
-                    pl.col("_row").cast(pl.Int32).alias("row"),
-                    pl.lit(col).alias("column"),
-                    pl.lit(None, dtype=pl.String).alias("value"),
-                    pl.format(
-                        "value is {} characters long; at most {} are accepted",
-                        pl.col(col).str.len_chars(),
-                        pl.lit(max_chars),
-                    ).alias("reason"),
-                )
-            )
-    stripped = [pl.col(c).str.strip_chars() for c in raw.columns]
-    frame = frame.with_columns(
-        pl.when(s.str.to_lowercase().is_in(missing) | (s.str.len_chars() > max_chars))
-        .then(None)
-        .otherwise(s)
-        .alias(c)
-        for s, c in zip(stripped, raw.columns, strict=True)
+def _clean_column(series: pl.Series, missing: list[str], max_chars: int) -> pl.Series:
+    """Strip values and null the missing markers and over-long values, working once per distinct value."""
+    distinct = series.drop_nulls().unique()
+    stripped = distinct.str.strip_chars()
+    drop = stripped.str.to_lowercase().is_in(missing) | (stripped.str.len_chars() > max_chars)
+    cleaned = pl.select(pl.when(drop).then(None).otherwise(stripped)).to_series()
+    changed = drop | (cleaned != distinct).fill_null(True)
+    if not changed.any():
+        return series  # nothing to change: no copy
+    return series.replace(distinct.filter(changed), cleaned.filter(changed))
+
+
+def _too_long(series: pl.Series, rows: pl.Series, max_chars: int) -> pl.DataFrame | None:
+    """Problems for the values of ``series`` longer than ``max_chars`` characters, if any."""
+    frame = pl.DataFrame({"_row": rows, "v": series}).filter(pl.col("v").str.len_chars() > max_chars)
+    if frame.is_empty():
+        return None
+    return frame.select(
+        pl.col("_row").cast(pl.Int32).alias("row"),
+        pl.lit(series.name).alias("column"),
+        pl.lit(None, dtype=pl.String).alias("value"),
+        pl.format(
+            "value is {} characters long; at most {} are accepted", pl.col("v").str.len_chars(), pl.lit(max_chars)
+        ).alias("reason"),
     )
-    return frame, problems
+
+
+class _Source:
+    """The file's columns, each cleaned when a rule reads it rather than all at once, so that memory holds
+    the file's table, the typed output and one rule's columns (a million rows of 60 short text columns
+    as polars strings take a gigabyte)."""
+
+    def __init__(self, raw: RawTable, crosswalk: Crosswalk, max_chars: int) -> None:
+        self.raw = raw
+        self.rows = pl.Series("_row", raw.rows.to_numpy(zero_copy_only=False))
+        self.missing = sorted({m.strip().casefold() for m in crosswalk.missing} | {""})
+        self.max_chars = max_chars
+        self.columns = set(raw.columns)
+        self.height = raw.table.num_rows
+
+    def _series(self, name: str) -> pl.Series:
+        return pl.Series(name, self.raw.table.column(name)).rechunk()
+
+    def too_long(self) -> list[pl.DataFrame]:
+        """Problems for over-long values in any column (checked on the Arrow side first, cheaply)."""
+        found = []
+        for name in self.raw.columns:
+            longest = pc.max(pc.binary_length(self.raw.table.column(name))).as_py() or 0
+            if longest > self.max_chars:  # bytes >= characters, so other columns have no over-long value
+                problem = _too_long(self._series(name), self.rows, self.max_chars)
+                if problem is not None:
+                    found.append(problem)
+        return found
+
+    def frame(self, names: list[str]) -> pl.DataFrame:
+        """The named columns, cleaned, with ``_row``."""
+        return pl.DataFrame(
+            [*(_clean_column(self._series(n), self.missing, self.max_chars) for n in names), self.rows]
+        )
 
 
 def _source_series(
@@ -159,7 +185,8 @@ def _flags(
             problems.append(problems_where(frame, bad[column], column, pl.col(column), f"expected {expected_bool()}"))
     by_code: dict[str, list[pl.Expr]] = {}
     for column, e in coded.items():
-        for one in [present[column]] if isinstance(present[column], str) else present[column]:
+        target = present[column]
+        for one in [target] if isinstance(target, str) else target:
             by_code.setdefault(one, []).append(e == "1")
     # Codes in sorted order, each once, joined: no per-row lists (list sorting dominated at 1M rows).
     pieces = [pl.when(pl.any_horizontal(flags)).then(pl.lit(code)) for code, flags in sorted(by_code.items())]
@@ -196,20 +223,21 @@ def _extra_json(columns: list[str], name: str) -> pl.Expr:
 def apply_crosswalk(raw: RawTable, crosswalk: Crosswalk, *, max_chars: int, strict_columns: bool) -> Mapped:
     """Map ``raw`` to the standard with ``crosswalk``; ``strict_columns`` refuses rules naming absent columns."""
     std = load_standard()
-    frame, problems = _cleaned(raw, crosswalk, max_chars)
+    source_table = _Source(raw, crosswalk, max_chars)
+    problems = source_table.too_long()
     present = {squash(c): c for c in raw.columns}
     out: dict[str, pl.Series] = {}
     sources: dict[str, str] = {}
     used: set[str] = set()
     for name, rule in crosswalk.fields.items():
         field = std.field(name)
-        if rule.column is not None and rule.column not in frame.columns and squash(rule.column) in present:
+        if rule.column is not None and rule.column not in source_table.columns and squash(rule.column) in present:
             rule = rule.model_copy(update={"column": present[squash(rule.column)]})
         if rule.flags is not None:
             rule = rule.model_copy(
                 update={"flags": {present.get(squash(k), k): v for k, v in rule.flags.items()}}
             )
-        absent = [c for c in rule.source_columns() if c not in frame.columns]
+        absent = [c for c in rule.source_columns() if c not in source_table.columns]
         if strict_columns and absent:
             raise InputError(
                 f"the mapping reads column {absent[0]!r} for {field.name}, but the file has no such column",
@@ -217,7 +245,9 @@ def apply_crosswalk(raw: RawTable, crosswalk: Crosswalk, *, max_chars: int, stri
                 row=1,
             )
         used.update(rule.source_columns())
-        sources[field.name] = ", ".join(c for c in rule.source_columns() if c in frame.columns) or "(none)"
+        reads = [c for c in rule.source_columns() if c in source_table.columns]
+        sources[field.name] = ", ".join(reads) or "(none)"
+        frame = source_table.frame(reads)
         if rule.flags is not None:
             series, flag_problems = _flags(frame, rule, field, crosswalk)
             problems.extend(flag_problems)
@@ -254,12 +284,12 @@ def apply_crosswalk(raw: RawTable, crosswalk: Crosswalk, *, max_chars: int, stri
         if bad.any():
             raise InputError(f"the mapping's default {default!r} for {field.name} is not {expected(field)}")
         current = out.get(field.name)
-        filler = pl.repeat(value[0], frame.height, eager=True, dtype=value.dtype).alias(field.name)
+        filler = pl.repeat(value[0], source_table.height, eager=True, dtype=value.dtype).alias(field.name)
         out[field.name] = filler if current is None else current.fill_null(value[0])
         sources.setdefault(field.name, "(default)")
     unmapped = [c for c in raw.columns if c not in used]
     personal = [c for c in unmapped if looks_identifying(c)]
-    typed = pl.DataFrame([frame.get_column("_row"), *out.values()])
+    typed = pl.DataFrame([source_table.rows, *out.values()])
     original = pl.from_arrow(raw.table.select(unmapped))
     assert isinstance(original, pl.DataFrame)
     original = original.select(

@@ -168,6 +168,7 @@ def ingest_file(
     report = build_report(raw, chosen, sha, cases.height, problems, mapped, skipped=skipped.height)
     report.label_row_skipped = label_row
     report.rows_read += int(label_row)
+    raw.table, mapped.frame = raw.table.slice(0, 0), mapped.frame.clear()  # free them before storing
     step("store", 0.7)
     existing = find_batch(store, organisation.id, sha)
     if existing is not None:

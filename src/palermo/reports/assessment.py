@@ -7,9 +7,8 @@ before anything is rendered; charts are drawn from the protected tables only.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import altair as alt
@@ -21,8 +20,6 @@ from ..analyse.tables import assessment_tables
 from ..publish.suppression import DEFAULT_K, protect
 from ..store.db import Store
 from . import charts
-
-log = logging.getLogger(__name__)
 
 Totals = dict[tuple[str, ...], pl.DataFrame]
 """Per margin (the dimensions kept), the totals as they may be published (suppressed where needed)."""
@@ -175,14 +172,11 @@ def build_assessment(
     k: int = DEFAULT_K,
     latest_period: int | None = None,
     title: str = "Threat assessment of pooled trafficking cases",
-    extra_tables: Callable[[pl.DataFrame], list[ResultTable]] | None = None,
 ) -> Assessment:
     """Read, filter, analyse and protect: the report's content, every count below ``k`` suppressed."""
     filters = filters or CaseFilter()
     cases = filters.apply(read_cases(store))
     raw = assessment_tables(cases, latest_period=latest_period) + model_tables(cases, k, latest_period)
-    if extra_tables is not None:
-        raw += extra_tables(cases)
     pairs = [protect_table(t, k) for t in raw]
     protected = [t for t, _ in pairs]
     by_name = {t.name: t for t in protected}
@@ -199,7 +193,3 @@ def build_assessment(
         totals={t.name: margins for t, margins in pairs if margins},
     )
 
-
-def with_section(assessment: Assessment, section: Section) -> Assessment:
-    """A copy with one more section at the end."""
-    return replace(assessment, sections=[*assessment.sections, section])

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from functools import cache
 
 import jinja2
-import polars as pl
 
 from ..analyse.model import ResultTable
 from .assessment import Assessment
@@ -110,8 +109,3 @@ def _template() -> jinja2.Template:
 def render_html(assessment: Assessment) -> str:
     """The report as an HTML document."""
     return _template().render(a=assessment, view=view)
-
-
-def frame_rows(frame: pl.DataFrame) -> int:
-    """Number of rows (for callers that only need the size)."""
-    return frame.height
