@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 from sqlalchemy import Connection, Table, insert, select
 
 from ..errors import PalermoError
@@ -27,6 +28,8 @@ from .schema import ingest_batch
 from .sqlite_worker import EXIT_ALREADY
 
 Frames = list[tuple[Table, pl.DataFrame]]
+COPY_ROWS = 100_000
+"""Rows written to PostgreSQL's COPY, or to the SQLite worker's Arrow file, at a time."""
 
 
 class StoreWriteError(PalermoError):
@@ -68,17 +71,16 @@ def store_batch(store: Store, batch: dict[str, Any], frames: Frames) -> tuple[in
 def _copy(conn: Connection, table: Table, frame: pl.DataFrame) -> None:
     if frame.height == 0:
         return
-    buffer = io.BytesIO()
-    frame.write_csv(buffer, include_header=False, null_value="", quote_style="non_numeric")
     columns = ", ".join(f'"{table.c[c].name}"' for c in frame.columns)
     raw = conn.connection.driver_connection
     assert raw is not None
     with raw.cursor() as cur, cur.copy(
         f"COPY {table.name} ({columns}) FROM STDIN WITH (FORMAT csv)"  # names from palermo's schema
     ) as copy:
-        buffer.seek(0)
-        while chunk := buffer.read(1 << 20):
-            copy.write(chunk)
+        for part in frame.iter_slices(COPY_ROWS):  # a slice at a time: no whole-table CSV in memory
+            buffer = io.BytesIO()
+            part.write_csv(buffer, include_header=False, null_value="", quote_style="non_numeric")
+            copy.write(buffer.getvalue())
 
 
 def _sqlite_frame(frame: pl.DataFrame) -> pl.DataFrame:
@@ -110,7 +112,10 @@ def _sqlite_store_batch(store: Store, batch: dict[str, Any], frames: Frames) -> 
             if frame.height == 0:
                 continue
             file = Path(tmp) / f"{number}.arrow"
-            _sqlite_frame(frame).write_ipc(file, compression="uncompressed")
+            arrow = _sqlite_frame(frame).to_arrow()
+            with pa.OSFile(str(file), "wb") as sink, pa.ipc.new_file(sink, arrow.schema) as writer:
+                for batch in arrow.to_batches(max_chunksize=COPY_ROWS):
+                    writer.write_batch(batch)
             tables.append({"table": table.name, "file": str(file)})
         manifest = Path(tmp) / "manifest.json"
         manifest.write_text(json.dumps({"batch": values, "tables": tables}), encoding="utf-8")

@@ -58,10 +58,17 @@ def _load(db: str, manifest_path: str) -> int:
         row = cur.fetchone()
         batch_id = int(row[0])
         for entry in manifest["tables"]:
-            with pa.memory_map(entry["file"]) as source:
-                table = pa.ipc.open_file(source).read_all()
-            table = table.append_column("batch_id", pa.repeat(pa.scalar(batch_id, pa.int64()), table.num_rows))
-            cur.adbc_ingest(entry["table"], table, mode="append")
+            with pa.OSFile(entry["file"], "rb") as source:
+                reader = pa.ipc.open_file(source)
+                schema = reader.schema.append(pa.field("batch_id", pa.int64()))
+
+                def batches(reader: Any = reader, schema: Any = schema) -> Any:
+                    for i in range(reader.num_record_batches):  # one batch in memory at a time
+                        batch = reader.get_batch(i)
+                        ids = pa.repeat(pa.scalar(batch_id, pa.int64()), batch.num_rows)
+                        yield pa.RecordBatch.from_arrays([*batch.columns, ids], schema=schema)
+
+                cur.adbc_ingest(entry["table"], pa.RecordBatchReader.from_batches(schema, batches()), mode="append")
         cur.execute("COMMIT")
     except BaseException:
         cur.execute("ROLLBACK")
