@@ -112,10 +112,11 @@ def _sqlite_store_batch(store: Store, batch: dict[str, Any], frames: Frames) -> 
             if frame.height == 0:
                 continue
             file = Path(tmp) / f"{number}.arrow"
-            arrow = _sqlite_frame(frame).to_arrow()
-            with pa.OSFile(str(file), "wb") as sink, pa.ipc.new_file(sink, arrow.schema) as writer:
-                for batch in arrow.to_batches(max_chunksize=COPY_ROWS):
-                    writer.write_batch(batch)
+            stored = _sqlite_frame(frame)
+            schema = stored.head(0).to_arrow().schema
+            with pa.OSFile(str(file), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
+                for part in stored.iter_slices(COPY_ROWS):  # converted a slice at a time
+                    writer.write_table(part.to_arrow().cast(schema))
             tables.append({"table": table.name, "file": str(file)})
         manifest = Path(tmp) / "manifest.json"
         manifest.write_text(json.dumps({"batch": values, "tables": tables}), encoding="utf-8")
