@@ -127,7 +127,8 @@ def model_tables(cases: pl.DataFrame, k: int, latest: int | None) -> list[Result
     each = checked.frame.join(published, on=["kind", "series"], how="semi")
     overall = checked.frame.filter(pl.col("kind") == "all")  # the summary row over every series
     out.append(checked.with_frame(pl.concat([each, overall]), f"Series forecast below {k} cases are not shown."))
-    out.append(official_beside_cases(cases))
+    official = official_beside_cases(cases)  # years outside the pooled data have no count to sit beside
+    out.append(official.with_frame(official.frame.filter(pl.col("cases").is_not_null())))
     return out
 
 
