@@ -11,18 +11,21 @@ non-additive dimension) and suppressed counts are at least ``floor`` (1 when zer
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import linprog as _linprog
 
 from ..analyse.model import ResultTable
 
 Margin = tuple[str, ...]
+linprog: Callable[..., Any] = _linprog  # the stubs do not admit sparse matrices, which HiGHS takes
 
 
 @dataclass(frozen=True)
@@ -120,8 +123,8 @@ def _attack_column(
 
 def _pairs(parent: pl.DataFrame, child: pl.DataFrame, on: Margin) -> dict[int, list[int]]:
     """For each row of ``parent``, the rows of ``child`` it totals (matching on ``on``)."""
-    left = parent.select(on).with_row_index("_p")
-    right = child.select(on).with_row_index("_c")
+    left = parent.with_row_index("_p").select("_p", *on)
+    right = child.with_row_index("_c").select("_c", *on)
     joined = left.join(right, how="cross") if not on else left.join(right, on=list(on), nulls_equal=True)
     grouped = joined.group_by("_p").agg(pl.col("_c"))
     return {int(p): [int(c) for c in cs] for p, cs in grouped.iter_rows()}
@@ -171,7 +174,7 @@ def _optimise(
             constraints.append(LinearConstraint(a_eq, b_eq, b_eq))
         if a_ub.shape[0]:
             constraints.append(LinearConstraint(a_ub, -np.inf, b_ub))
-        res = milp(c, constraints=constraints, integrality=np.ones(n), bounds=Bounds(floor, np.inf))
+        res = milp(c, constraints=constraints, integrality=np.ones(n, dtype=np.int64), bounds=Bounds(floor, np.inf))
     else:
         res = linprog(
             c,

@@ -74,17 +74,34 @@ class Lattice:
     """Rows ``a`` with ``a @ x <= 0``."""
     lines: tuple[Ints, ...]
     """Each additive total followed by its immediate children (entry numbers)."""
+    codes: npt.NDArray[np.int64]
+    """Per entry and dimension, the category number (0-based), or -1 where the entry totals over it."""
+    categories: tuple[int, ...]
+    """Number of categories of each dimension."""
+    _keys: Ints
+    _order: Ints
 
     @property
     def n_entries(self) -> int:
         """Cells and totals together."""
         return self.starts[-1] + self.sizes[-1] if self.margins else self.n_cells
 
+    def find(self, codes: npt.NDArray[np.int64]) -> Ints:
+        """The entries with these rows of category codes (-1 for none: an empty combination)."""
+        key = self._encode(codes)
+        at = np.minimum(np.searchsorted(self._keys, key), max(self._keys.size - 1, 0))
+        found = self._keys[at] == key if self._keys.size else np.zeros(key.shape, dtype=np.bool_)
+        return np.where(found, self._order[at], -1)
+
+    def _encode(self, codes: npt.NDArray[np.int64]) -> Ints:
+        radix = np.cumprod([1, *(c + 1 for c in self.categories[:-1])]) if self.categories else np.ones(0)
+        return np.asarray((codes + 1) @ radix.astype(np.int64), dtype=np.int64)
+
     def totals(self, cells: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """The sums over the cells for every margin (what additive totals are), in entry order."""
         parts = [cells]
         for size, groups in zip(self.sizes, self.groups, strict=True):
-            parts.append(np.bincount(groups, weights=cells, minlength=size)[:size])
+            parts.append(np.asarray(np.bincount(groups, weights=cells, minlength=size)[:size], dtype=np.float64))
         return np.concatenate(parts)
 
 
@@ -126,6 +143,8 @@ def build_lattice(
             cover = not any(level_dims[parent] < level_dims[m] < level_dims[child] for m in levels)
             # Each child entry once, with the parent entry that contains it.
             child_entries, first = np.unique(entry_of_cell(child), return_index=True)
+            if not child_entries.size:
+                continue  # an empty table: its grand total is a published zero
             parent_entries = entry_of_cell(parent)[first]
             if summed & na:
                 ub_rows.append((parent_entries, child_entries))
@@ -133,9 +152,21 @@ def build_lattice(
                 eq_rows.append((parent_entries, child_entries))
                 order = np.argsort(parent_entries, kind="stable")
                 split = np.flatnonzero(np.diff(parent_entries[order])) + 1
-                for members, p in zip(np.split(child_entries[order], split), parent_entries[order][np.r_[0, split]], strict=True):
-                    lines.append(np.concatenate([[p], members]).astype(np.int64))
+                heads = parent_entries[order][np.r_[0, split]]
+                for members, head in zip(np.split(child_entries[order], split), heads, strict=True):
+                    lines.append(np.concatenate([[head], members]).astype(np.int64))
     total = next_entry
+    cell_codes = [group_index(frame, (d,)) for d in dims]
+    codes = np.full((total, len(dims)), -1, dtype=np.int64)
+    for j, (index, _) in enumerate(cell_codes):
+        codes[:n, j] = index
+        for i, margin in enumerate(margins):
+            if dims[j] in margin:
+                codes[starts[i] + groups[i], j] = index
+    categories = tuple(key.height for _, key in cell_codes)
+    radix = np.cumprod([1, *(c + 1 for c in categories[:-1])]).astype(np.int64) if dims else np.ones(0, np.int64)
+    encoded = (codes + 1) @ radix if dims else np.zeros(total, dtype=np.int64)
+    order = np.argsort(encoded, kind="stable")
     return Lattice(
         dims=dims,
         margins=margins,
@@ -147,6 +178,10 @@ def build_lattice(
         equalities=_equalities(eq_rows, total),
         inequalities=_inequalities(ub_rows, total),
         lines=tuple(lines),
+        codes=codes,
+        categories=categories,
+        _keys=encoded[order],
+        _order=order.astype(np.int64),
     )
 
 

@@ -10,12 +10,14 @@ Works on one count column as numbers over a :class:`~palermo.publish.lattice.Lat
    entries are ``>= floor`` (1 when zeros are published) and the relations between totals and cells:
    by linear programming (HiGHS), each primary entry must be able to reach ``k`` (the attacker cannot
    even tell it is small), each other hidden entry must be able to move by 1 (it is not pinned). An
-   entry that fails gets a *repair*: the cheapest change ``d`` of the whole table (min-cost LP over
-   ``|d|``, hidden entries free) that keeps every relation and bound and moves it as far as needed;
-   every published entry that ``d`` moves is hidden too, so ``x + d`` is a table the attacker cannot
-   exclude. Hidden non-primary entries that the published numbers pin exactly are published again
-   (that adds nothing the attacker did not know). Hiding more only widens every interval, so repairs
-   never undo earlier protection; hiding everything positive is the always-safe fallback.
+   entry that fails gets a *repair*: the cheapest change ``d`` of the table (min-cost LP over ``|d|``,
+   cost = count + k, hidden entries free) that keeps every relation and bound and moves it as far as
+   needed; every published entry that ``d`` moves is hidden too, so ``x + d`` is a table the attacker
+   cannot exclude. After every ``BATCH`` repairs that hid something, the rest are audited again
+   jointly (what was hidden often protects them). Hidden non-primary entries that the published
+   numbers pin exactly are published again (that adds nothing the attacker did not know). Hiding more
+   only widens every interval, so repairs never undo earlier protection; hiding every positive count
+   is the always-safe fallback.
 
 Guarantees are for an attacker using linear relaxation (as τ-ARGUS states them); in tables of three or
 more dimensions an attacker using integer programming can occasionally do slightly better.
@@ -23,18 +25,24 @@ more dimensions an attacker using integer programming can occasionally do slight
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
-from scipy.optimize import linprog
+from scipy.optimize import linprog as _linprog
 from scipy.sparse.csgraph import connected_components
 
 from .lattice import Lattice
 
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
+linprog: Callable[..., Any] = _linprog  # the stubs do not admit sparse matrices, which HiGHS takes
 TOL = 1e-6
-MAX_ROUNDS = 20
+BOX = 4
+BATCH = 10
+STALLS = 3
 
 
 def hide(lattice: Lattice, x: Floats, k: int, *, floor: int = 1, lines_first: bool = True) -> Bools:
@@ -47,17 +55,27 @@ def hide(lattice: Lattice, x: Floats, k: int, *, floor: int = 1, lines_first: bo
         return hidden
     if lines_first:
         _lines(lattice, hidden, eligible, cost)
-    for _ in range(MAX_ROUNDS):
-        weak, pinned, loose = _audit(lattice, x, hidden, sensitive, k, floor)
-        hidden[pinned] = False
-        if not weak.size and not loose.size:
+    goal = np.where(sensitive, float(k), x + 1)
+    settled = ~hidden
+    for _ in range(x.size + 10):  # each round hides more or settles everything; the cap is a safeguard
+        todo = hidden & ~settled
+        if not todo.any():
             return hidden
-        for entry in weak:
-            _repair(lattice, x, hidden, eligible, cost, floor, int(entry), k - x[entry])
-        for entry in loose:
-            _repair(lattice, x, hidden, eligible, cost, floor, int(entry), 1.0)
-    hidden |= eligible  # the always-safe fallback: every positive count hidden
-    return hidden
+        short, pinned = _audit(lattice, x, hidden, sensitive, todo, goal, floor)
+        settled |= todo
+        hidden[pinned] = False
+        repaired = 0
+        for at, entry in enumerate(short):
+            before = hidden.copy()
+            _repair(lattice, x, hidden, eligible, cost, floor, int(entry), goal[entry] - x[entry])
+            grown = hidden & ~before
+            settled &= ~grown
+            repaired += bool(grown.any())
+            if repaired == BATCH:
+                # What was hidden may protect the rest; a joint audit is cheaper than repairing each.
+                settled[short[at + 1 :]] = False
+                break
+    return hidden | eligible  # the always-safe fallback: every positive count hidden
 
 
 def _lines(lattice: Lattice, hidden: Bools, eligible: Bools, cost: Floats) -> None:
@@ -82,42 +100,52 @@ def _lines(lattice: Lattice, hidden: Bools, eligible: Bools, cost: Floats) -> No
 
 
 def _audit(
-    lattice: Lattice, x: Floats, hidden: Bools, sensitive: Bools, k: int, floor: int
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Hidden entries that are under-protected: (primary below target, others pinned exactly, others loose)."""
+    lattice: Lattice, x: Floats, hidden: Bools, sensitive: Bools, todo: Bools, goal: Floats, floor: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Of the ``todo`` hidden entries, those that may fall short of their goal, and those pinned exactly.
+
+    A primary entry's goal is ``k``, another hidden entry's ``x + 1``. Joint LPs certify most goals at
+    once; an uncertified primary is left to :func:`_repair` (whose min-cost change is zero when it is in
+    fact protected); an uncertified other entry is classified by its own min and max.
+    """
     unknown = np.flatnonzero(hidden)
     known = np.where(hidden, 0.0, x)
     a_eq, a_ub = lattice.equalities, lattice.inequalities
     b_eq, b_ub = -(a_eq @ known), -(a_ub @ known)
-    weak: list[int] = []
+    short: list[int] = []
     pinned: list[int] = []
-    loose: list[int] = []
     for part in _components(sparse.vstack([a_eq, a_ub]).tocsc()[:, unknown], unknown):
+        targets = part[todo[part]]
+        if not targets.size:
+            continue
         problem = _Problem(a_eq, b_eq, a_ub, b_ub, part, floor)
         if problem.free:
             continue  # no published relation touches these entries: nothing to recover
-        up = [(int(e), 1.0, float(k) if sensitive[e] else x[e] + 1) for e in part]
-        high = problem.reach(up)
-        short = [i for i, (_, _, goal) in enumerate(up) if high[i] < goal - TOL]
-        weak += [up[i][0] for i in short if sensitive[up[i][0]]]
-        others = [up[i][0] for i in short if not sensitive[up[i][0]]]
-        if not others:
+        high = problem.reach([(int(e), 1.0, goal[e]) for e in targets], alone=False)
+        below = targets[high < goal[targets] - TOL]
+        secondary = below[~sensitive[below]]
+        short += [int(e) for e in below[sensitive[below]]]
+        if not secondary.size:
             continue
-        low = -problem.reach([(e, -1.0, -(x[e] - 1)) for e in others])
-        width = high[[self_index for self_index in short if not sensitive[up[self_index][0]]]] - low
-        pinned += [e for e, w in zip(others, width, strict=True) if w < TOL]
-        loose += [e for e, w in zip(others, width, strict=True) if TOL <= w < 1 - TOL]
-    as_array = np.asarray
-    return as_array(weak, dtype=np.int64), as_array(pinned, dtype=np.int64), as_array(loose, dtype=np.int64)
+        up = problem.reach([(int(e), 1.0, x[e] + 1) for e in secondary], alone=True)  # exact, not a bound
+        low = -problem.reach([(int(e), -1.0, -(x[e] - 1)) for e in secondary], alone=True)
+        width = up - low
+        pinned += [int(e) for e in secondary[width < TOL]]
+        short += [int(e) for e in secondary[(width >= TOL) & (width < 1 - TOL)]]
+    return np.asarray(short, dtype=np.int64), np.asarray(pinned, dtype=np.int64)
 
 
 def _components(matrix: sparse.csc_array, unknown: npt.NDArray[np.int64]) -> list[npt.NDArray[np.int64]]:
     """Groups of hidden entries linked through relations (each group is a separate attack problem)."""
     if not unknown.size:
         return []
-    b = sparse.csr_array(matrix != 0, dtype=np.int8)
-    b = b[np.flatnonzero(b.sum(axis=1))]
-    graph = sparse.block_array([[None, b.T], [b, None]]) if b.shape[0] else sparse.csr_array((unknown.size,) * 2)
+    b = sparse.csr_array(matrix, copy=True)
+    b.data = np.ones_like(b.data)
+    b = b[np.flatnonzero(np.diff(b.indptr))]
+    rows, cols = b.nonzero()
+    size = unknown.size + b.shape[0]
+    edges = (np.ones(rows.size), (cols, unknown.size + rows))  # entry -- relation, a bipartite graph
+    graph = sparse.csr_array(sparse.coo_array(edges, shape=(size, size)))
     _, labels = connected_components(graph, directed=False)
     labels = labels[: unknown.size]
     order = np.argsort(labels, kind="stable")
@@ -147,31 +175,32 @@ class _Problem:
         self.floor = floor
         self.free = not (eq_rows.size or ub_rows.size)
 
-    def reach(self, goals: list[tuple[int, float, float]]) -> Floats:
+    def reach(self, goals: list[tuple[int, float, float]], *, alone: bool) -> Floats:
         """For goals ``sign * x[entry] >= goal``, how far each can get (capped at the goal).
 
-        Joint LPs maximise the sum of ``min(sign * x[entry], goal)`` over the goals not yet reached, while
-        that reaches new ones; the rest are maximised one at a time (each solution checked for all).
+        Joint LPs maximise a weighted sum of ``min(sign * x[entry], goal)`` over the goals not yet reached, while
+        that reaches new ones; with ``alone`` the rest are then maximised one at a time (exact answers),
+        otherwise they are left as lower bounds.
         """
         sign = np.array([s for _, s, _ in goals])
         goal = np.array([g for _, _, g in goals])
         column = np.array([self.position[e] for e, _, _ in goals], dtype=np.int64)
         best = np.full(len(goals), -np.inf)
         todo = np.arange(len(goals))
-        while todo.size:
-            y = self._solve([goals[i] for i in todo])
+        stalled = 0
+        while todo.size and stalled < STALLS:
+            y = self._solve([goals[i] for i in todo], shift=stalled)
             best = np.maximum(best, np.minimum(sign * y[column], goal))
             short = todo[best[todo] < goal[todo] - TOL]
-            if short.size == todo.size:
-                break
+            stalled = stalled + 1 if short.size == todo.size else 0
             todo = short
-        for i in todo:
+        for i in todo if alone else ():
             if best[i] < goal[i] - TOL:
                 y = self._solve([goals[i]])
                 best = np.maximum(best, np.minimum(sign * y[column], goal))
         return best
 
-    def _solve(self, goals: list[tuple[int, float, float]]) -> Floats:
+    def _solve(self, goals: list[tuple[int, float, float]], shift: int = 0) -> Floats:
         """A point of the attacker's polytope maximising the sum of the capped goals."""
         n, g = self.part.size, len(goals)
         pick = sparse.csr_array(
@@ -185,7 +214,10 @@ class _Problem:
         b_ub = np.concatenate([self.b_ub, np.zeros(g)])
         a_eq = sparse.hstack([self.eq, sparse.csr_array((self.eq.shape[0], g))], format="csr")
         bounds = [(self.floor, None)] * n + [(None, goal) for _, _, goal in goals]
-        c = np.concatenate([np.zeros(n), -np.ones(g)])
+        # Distinct weights make the optimum a vertex that takes some goals all the way rather than
+        # sharing slack evenly among them (which would reach none).
+        weight = 1 + ((np.arange(g) + shift * 7919) * 0.6180339887) % 1
+        c = np.concatenate([np.zeros(n), -weight])
         res = linprog(
             c,
             A_ub=a_ub if a_ub.shape[0] else None,
@@ -210,26 +242,91 @@ def _repair(
     entry: int,
     need: float,
 ) -> None:
-    """Hide the published entries of the cheapest change of the table that raises ``entry`` by ``need``."""
-    n = x.size
-    movable = hidden | eligible
-    unit = np.where(hidden, 0.0, cost)
-    up = [(0.0, None if m else 0.0) for m in movable]
-    down = [(0.0, max(x[j] - floor, 0.0) if movable[j] else 0.0) for j in range(n)]
-    up[entry] = (need, need)
-    down[entry] = (0.0, 0.0)
-    a_eq, a_ub = lattice.equalities, lattice.inequalities
+    """Hide the published entries of the cheapest change of the table that raises ``entry`` by ``need``.
+
+    The change may touch only some entries (the others stay as they are): first those near ``entry``
+    (a box of its ``BOX`` cheapest neighbours along each dimension), accepted only if it hides nothing
+    new (the entry was protected already: a cheap check); then the box and every hidden entry; then the
+    whole table. Failing all (which the LP never should), every positive count is hidden.
+    """
+    box = _box(lattice, hidden, eligible, cost, entry, BOX)
+    scopes = [np.arange(x.size)] if box is None else [box, np.union1d(box, np.flatnonzero(hidden)), np.arange(x.size)]
+    for attempt, scope in enumerate(scopes):
+        change = _cheapest_change(lattice, x, hidden, eligible, cost, floor, scope, entry, need)
+        if change is None:
+            continue
+        new = (np.abs(change) > 1e-9) & eligible[scope] & ~hidden[scope]
+        if attempt == 0 and len(scopes) > 1 and new.any():
+            continue
+        hidden[scope[new]] = True
+        return
+    hidden |= eligible
+
+
+def _box(
+    lattice: Lattice, hidden: Bools, eligible: Bools, cost: Floats, entry: int, width: int
+) -> npt.NDArray[np.int64] | None:
+    """Entries whose categories are, in every dimension, the entry's or one of its ``width`` cheapest neighbours'.
+
+    None when the box would be the whole table anyway.
+    """
+    own = lattice.codes[entry]
+    inside = np.ones(lattice.codes.shape[0], dtype=np.bool_)
+    whole = True
+    for j, category in enumerate(own):
+        if category < 0 or lattice.categories[j] <= width + 1:
+            continue
+        others = np.delete(np.arange(lattice.categories[j]), category)
+        probe = np.repeat(own[None, :], others.size, axis=0)
+        probe[:, j] = others
+        found = lattice.find(probe)
+        price = np.where(found < 0, np.inf, 0.0)
+        ok = found >= 0
+        price[ok] = np.where(hidden[found[ok]], 0.0, np.where(eligible[found[ok]], cost[found[ok]], np.inf))
+        keep = others[np.argsort(price, kind="stable")[:width]]
+        column = lattice.codes[:, j]
+        inside &= (column < 0) | np.isin(column, [category, *keep])
+        whole = False
+    return None if whole else np.flatnonzero(inside)
+
+
+def _cheapest_change(
+    lattice: Lattice,
+    x: Floats,
+    hidden: Bools,
+    eligible: Bools,
+    cost: Floats,
+    floor: int,
+    scope: npt.NDArray[np.int64],
+    entry: int,
+    need: float,
+) -> Floats | None:
+    """Min-cost ``d`` (zero outside ``scope``) keeping every relation and bound, with ``d[entry] == need``."""
+    n = scope.size
+    movable = (hidden | eligible)[scope]
+    unit = np.where(hidden[scope], 0.0, cost[scope])
+    up: list[tuple[float, float | None]] = [(0.0, None if m else 0.0) for m in movable]
+    down: list[tuple[float, float | None]] = [
+        (0.0, max(v - floor, 0.0) if m else 0.0) for v, m in zip(x[scope], movable, strict=True)
+    ]
+    where = int(np.searchsorted(scope, entry))
+    up[where] = (need, need)
+    down[where] = (0.0, 0.0)
+    a_eq = lattice.equalities[:, scope]
+    a_ub_full = lattice.inequalities
+    a_ub = a_ub_full[:, scope]
+    eq_rows = np.flatnonzero(np.diff(a_eq.tocsr().indptr))
+    ub_rows = np.flatnonzero(np.diff(a_ub.tocsr().indptr))
+    a_eq, a_ub = a_eq[eq_rows], a_ub[ub_rows]
     res = linprog(
         np.concatenate([unit, unit]),
-        A_ub=sparse.hstack([a_ub, -a_ub], format="csr") if a_ub.shape[0] else None,
-        b_ub=-(a_ub @ x) if a_ub.shape[0] else None,
-        A_eq=sparse.hstack([a_eq, -a_eq], format="csr") if a_eq.shape[0] else None,
-        b_eq=np.zeros(a_eq.shape[0]) if a_eq.shape[0] else None,
+        A_ub=sparse.hstack([a_ub, -a_ub], format="csr") if ub_rows.size else None,
+        b_ub=-(a_ub_full @ x)[ub_rows] if ub_rows.size else None,
+        A_eq=sparse.hstack([a_eq, -a_eq], format="csr") if eq_rows.size else None,
+        b_eq=np.zeros(eq_rows.size) if eq_rows.size else None,
         bounds=up + down,
         method="highs",
     )
     if res.status != 0:
-        hidden |= eligible
-        return
-    change = np.abs(res.x[:n] - res.x[n:])
-    hidden |= (change > 1e-9) & eligible
+        return None
+    return np.asarray(res.x[:n] - res.x[n:], dtype=np.float64)

@@ -52,7 +52,9 @@ class Protection:
 
     table: ResultTable
     margins: dict[Margin, pl.DataFrame]
-    """Per margin: its dimensions, each count (null when suppressed) and ``<count>_suppressed``."""
+    """Per margin (its dimensions in the table's order; a margin equal to the dimensions is the cells
+    themselves and is left out): the margin's dimensions, each count (null when suppressed) and
+    ``<count>_suppressed``."""
     k: int
     summary: tuple[ColumnSummary, ...]
 
@@ -113,7 +115,9 @@ def protect(
     published = frame.with_columns(**columns).select(_ordered(frame.columns, table.counts))
     if mask_figures and table.figures and any_hidden.any():
         keep = pl.Series(~any_hidden)
-        published = published.with_columns(pl.when(keep).then(pl.col(f)).otherwise(None).alias(f) for f in table.figures)
+        published = published.with_columns(
+            pl.when(keep).then(pl.col(f)).otherwise(None).alias(f) for f in table.figures
+        )
     out = {
         margin: pl.concat([lattice.keys[i], pl.DataFrame(margin_columns[i])], how="horizontal")
         for i, margin in enumerate(margins)
