@@ -1,0 +1,30 @@
+"""The k-anonymous release written from a store: files, data card, every class of size k or more."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+
+from palermo.ingest.pipeline import ingest_file
+from palermo.publish.kanon_release import release_kanon
+from palermo.store.db import Store
+from palermo.store.orgs import add_organisation
+from tests.support import shared
+
+
+def test_release_of_the_ctdc_extract(sqlite_store: Store, tmp_path: Path) -> None:
+    add_organisation(sqlite_store, "CTDC", "InternationalOrganisation", "CH")
+    ingest_file(sqlite_store, shared("ctdc/final.csv"), "CTDC")
+    release = release_kanon(sqlite_store, tmp_path / "out", k=11)
+    assert {p.name for p in release.files} == {"kanon.csv", "kanon.parquet", "datacard.json", "datacard.md"}
+    released = pl.read_parquet(tmp_path / "out" / "kanon.parquet")
+    qis = list(release.result.quasi_identifiers)
+    sizes = released.group_by(qis).len().get_column("len")
+    assert sizes.min() is not None and int(sizes.min()) >= 11  # type: ignore[arg-type]
+    card = json.loads((tmp_path / "out" / "datacard.json").read_text(encoding="utf-8"))
+    assert card["parameters"]["k"] == 11
+    assert card["records"]["in"] == 48_801
+    assert card["records"]["released"] + card["records"]["suppressed"] == 48_801
+    assert card["risk"]["linkage_unique_matches"] == 0
