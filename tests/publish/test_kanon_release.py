@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import polars as pl
+from tests.support import shared
 
 from palermo.ingest.pipeline import ingest_file
 from palermo.publish.kanon_release import release_kanon
 from palermo.store.db import Store
 from palermo.store.orgs import add_organisation
-from tests.support import shared
 
 
 def test_release_of_the_ctdc_extract(sqlite_store: Store, tmp_path: Path) -> None:
