@@ -156,6 +156,7 @@ def _charts(tables: dict[str, ResultTable]) -> dict[str, list[Chart]]:
         "org_name", "field_label", "missing_pct", title="Share of cases with the field missing (%)"))
     if "emerging_changes" in tables:
         add("Emerging changes", "emerging_changes", charts.changes_chart)
+    add("Official context", "official_beside_cases", charts.official_chart)
     if "forecasts" in tables and "trends_by_form" in tables:
         add("Forecasts", "forecasts", lambda t: charts.forecast_chart(tables["trends_by_form"], t, "form"))
     out: dict[str, list[Chart]] = {}

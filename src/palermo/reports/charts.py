@@ -227,3 +227,36 @@ def changes_chart(table: ResultTable) -> alt.LayerChart | None:
     return (interval + expected + observed).properties(
         width=WIDTH - 300, height=max(80, 20 * frame.height), title="Significant changes: expected range vs observed"
     )
+
+
+def official_chart(table: ResultTable, *, top: int = 6) -> alt.Chart | None:
+    """Pooled cases beside UNODC's detected victims per year, for the countries with most pooled cases."""
+    frame = table.frame
+    if frame.is_empty() or not {"country", "year", "cases", "victims"} <= set(frame.columns):
+        return None
+    leaders = (
+        frame.group_by("country").agg(pl.col("cases").sum()).sort("cases", descending=True).head(top)
+        .get_column("country").to_list()
+    )
+    long = (
+        frame.filter(pl.col("country").is_in(leaders))
+        .select("country", "year", pl.col("cases").alias("pooled cases"),
+                pl.col("victims").alias("detected victims (UNODC)"))
+        .unpivot(index=["country", "year"], variable_name="source", value_name="count")
+        .filter(pl.col("count").is_not_null())
+    )
+    if long.is_empty():
+        return None
+    return (
+        alt.Chart(alt.Data(values=_values(long)))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("year:O", title=None),
+            y=alt.Y("count:Q", title=None),
+            color=alt.Color("source:N", title=None),
+            facet=alt.Facet("country:N", columns=3, title=None),
+            tooltip=["country:N", "year:O", "source:N", "count:Q"],
+        )
+        .properties(width=170, height=120, title="Pooled cases and UNODC detected victims")
+        .resolve_scale(y="independent")
+    )
