@@ -28,6 +28,10 @@ org_app = typer.Typer(no_args_is_help=True, help="Contributing organisations.")
 standard_app = typer.Typer(no_args_is_help=True, help="The HTCDS 2.0 standard as palermo implements it.")
 app.add_typer(org_app, name="org")
 app.add_typer(standard_app, name="standard")
+publish_app = typer.Typer(
+    no_args_is_help=True, help="Safe publication: k-anonymous and differentially private releases, the budget."
+)
+app.add_typer(publish_app, name="publish")
 
 console = Console()
 err = Console(stderr=True)
@@ -253,6 +257,61 @@ def demo(
     from .demo.run import run_demo
 
     run_demo(database_url(), cases=cases, fresh=not keep, console=console, progress=_progress)
+
+
+@publish_app.command("synthetic")
+def publish_synthetic(
+    epsilon: Annotated[float, typer.Option("--epsilon", help="Privacy loss ε this release spends.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the release into.")],
+    delta: Annotated[
+        float | None, typer.Option("--delta", help="Privacy parameter δ (default 1e-6).")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Random seed; the same seed gives the same release (default: random).")
+    ] = None,
+    rows: Annotated[int | None, typer.Option("--rows", help="Synthetic rows (default: the noisy case count).")] = None,
+    dataset: Annotated[str, typer.Option("--dataset", help="Name of the dataset whose budget is spent.")] = "all-cases",
+    release: Annotated[
+        str | None, typer.Option("--release", help="Name of the release in the ledger (default: synthetic-TIME).")
+    ] = None,
+    engine: Annotated[
+        str, typer.Option("--engine", help="marginals (fast, seeded) or pac-synth (Microsoft's, unseeded).")
+    ] = "marginals",
+) -> None:
+    """Spend budget, then write DP synthetic microdata (CSV, Parquet) with a data card (Markdown, JSON)."""
+    from .cli_publish import run_synthetic
+
+    run_synthetic(
+        store(), out, epsilon=epsilon, delta=delta, seed=seed, rows=rows, dataset=dataset, release=release,
+        engine=engine, console=console,
+    )
+
+
+@publish_app.command("kanon")
+def publish_kanon(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the release into.")],
+    k: Annotated[int, typer.Option("--k", help="Smallest group of indistinguishable records.")] = 11,
+) -> None:
+    """Write k-anonymous microdata (CSV, Parquet) with a data card and its utility and risk figures."""
+    from .publish.kanon_release import release_kanon
+
+    if k < 2:
+        raise PalermoError("--k must be at least 2")
+    with console.status("generalising and suppressing"):
+        done = release_kanon(store(), out, k=k)
+    for note in done.result.notes():
+        console.print(escape(note))
+    console.print(f"2-way marginal error (MAE of counts): {done.utility.mae(2):.1f}; files in {escape(str(out))}")
+
+
+@publish_app.command("budget")
+def publish_budget(
+    dataset: Annotated[str | None, typer.Option("--dataset", help="Only this dataset's releases.")] = None,
+) -> None:
+    """Show the privacy-budget ledger: what was spent, when, by whom, for which release, and what is left."""
+    from .cli_publish import show_budget
+
+    show_budget(store(), dataset, console)
 
 
 def main() -> None:

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     max_file_bytes: int = 2 * 1024**3
     """Largest file accepted for ingestion."""
 
+    privacy_budget_epsilon: float = 10.0
+    """Total ε that differentially private releases of one dataset may spend together (basic composition)."""
+
     def resolved_database_url(self) -> str:
         """The database URL to use: the setting, or the default SQLite file in the working directory."""
         if self.database_url:

@@ -139,3 +139,18 @@ quarantine = Table(
     Column("raw_row", JSON, nullable=True, comment="the whole rejected row, as read"),
     Index("ix_quarantine_batch", "batch_id"),
 )
+
+privacy_ledger = Table(
+    "privacy_ledger",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("dataset", String(200), nullable=False, comment="the protected data, e.g. all-cases"),
+    Column("release_name", String(200), nullable=False),
+    Column("epsilon", Float, nullable=False),
+    Column("delta", Float, nullable=True),
+    Column("spent_at", DateTime(timezone=True), nullable=False),
+    Column("spent_by", String(200), nullable=False),
+    Column("method", String(100), nullable=False),
+    Column("parameters", JSON, nullable=False),
+    UniqueConstraint("dataset", "release_name", name="uq_privacy_ledger_dataset_release"),
+)
