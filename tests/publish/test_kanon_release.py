@@ -28,3 +28,20 @@ def test_release_of_the_ctdc_extract(sqlite_store: Store, tmp_path: Path) -> Non
     assert card["records"]["in"] == 48_801
     assert card["records"]["released"] + card["records"]["suppressed"] == 48_801
     assert card["risk"]["linkage_unique_matches"] == 0
+
+
+def test_publish_kanon_command(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    db = f"sqlite:///{tmp_path / 'p.db'}"
+    base = [sys.executable, "-m", "palermo", "--db", db]
+    added = subprocess.run([*base, "org", "add", "CTDC", "--type", "NGO", "--country", "US"], check=False)
+    assert added.returncode == 0
+    ingested = subprocess.run([*base, "ingest", str(shared("ctdc/final.csv")), "--org", "CTDC"], check=False)
+    assert ingested.returncode == 0
+    done = subprocess.run([*base, "publish", "kanon", "--out", str(tmp_path / "rel"), "--k", "11"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "k-anonymous with k = 11" in done.stdout
+    assert (tmp_path / "rel" / "kanon.parquet").exists()
