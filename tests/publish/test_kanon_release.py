@@ -18,7 +18,9 @@ def test_release_of_the_ctdc_extract(sqlite_store: Store, tmp_path: Path) -> Non
     add_organisation(sqlite_store, "CTDC", "InternationalOrganisation", "CH")
     ingest_file(sqlite_store, shared("ctdc/final.csv"), "CTDC")
     release = release_kanon(sqlite_store, tmp_path / "out", k=11)
-    assert {p.name for p in release.files} == {"kanon.csv", "kanon.parquet", "datacard.json", "datacard.md"}
+    assert {p.name for p in release.files} == {
+        "kanon.csv", "kanon.parquet", "datacard.json", "datacard.md", "utility.svg"
+    }
     released = pl.read_parquet(tmp_path / "out" / "kanon.parquet")
     qis = list(release.result.quasi_identifiers)
     sizes = released.group_by(qis).len().get_column("len")
@@ -28,6 +30,7 @@ def test_release_of_the_ctdc_extract(sqlite_store: Store, tmp_path: Path) -> Non
     assert card["records"]["in"] == 48_801
     assert card["records"]["released"] + card["records"]["suppressed"] == 48_801
     assert card["risk"]["linkage_unique_matches"] == 0
+    assert (tmp_path / "out" / "utility.svg").read_text(encoding="utf-8").lstrip().startswith("<svg")
 
 
 def test_publish_kanon_command(tmp_path: Path) -> None:

@@ -128,6 +128,7 @@ def test_cli_release_data_card_and_budget(tmp_path: Path) -> None:
     assert card["epsilon"] == 3 and card["delta"] == 1e-6 and card["parameters"]["seed"] == 4
     assert card["budget_remaining_epsilon"] == pytest.approx(2) and card["caveats"] and card["attribution"]
     assert "ε = 3" in (tmp_path / "r1" / "datacard.md").read_text(encoding="utf-8")
+    assert card["utility"]["marginal_mae"]["2_way"] > 0 and (tmp_path / "r1" / "utility.svg").exists()
     refused = _palermo("publish", "synthetic", "--epsilon", "3", "--out", "r2", cwd=tmp_path, env=env)
     assert refused.returncode == 2 and "ε = 2 left" in refused.stderr and not (tmp_path / "r2").exists()
     shown = _palermo("publish", "budget", cwd=tmp_path, env=env)

@@ -17,6 +17,7 @@ from ..store.db import Store
 from ..store.export import escape_frame
 from .kanon import DEFAULT_K, KAnonResult, anonymise
 from .utility import UtilityReport, utility_report
+from .utility_chart import write_utility_chart
 
 ATTRIBUTION = (
     "Pooled case records of the organisations contributing to this palermo deployment, coded in IOM's "
@@ -68,7 +69,7 @@ def _card(result: KAnonResult, utility: UtilityReport, created: datetime) -> dic
 
 
 def release_kanon(store: Store, out: Path, *, k: int = DEFAULT_K) -> KAnonRelease:
-    """Anonymise the stored cases and write ``kanon.csv``, ``kanon.parquet``, ``datacard.json`` and ``.md``."""
+    """Anonymise the stored cases; write ``kanon.csv``, ``.parquet``, ``datacard.json``, ``.md`` and ``utility.svg``."""
     cases = read_cases(store)
     result = anonymise(cases, k=k)
     utility = utility_report(
@@ -85,8 +86,9 @@ def release_kanon(store: Store, out: Path, *, k: int = DEFAULT_K) -> KAnonReleas
     lines = [f"# k-anonymous release (k = {result.k})", "", str(card["what"]), ""]
     lines += [f"- {note}" for note in result.notes()]
     lines += ["", f"Marginal error (MAE of counts): 1-way {utility.mae(1):.1f}, 2-way {utility.mae(2):.1f}, "
-              f"3-way {utility.mae(3):.1f}.", "", "## Caveats", ""]
+              f"3-way {utility.mae(3):.1f} (chart: utility.svg).", "", "## Caveats", ""]
     lines += [f"- {c}" for c in CAVEATS]
     lines += ["", "## Attribution", "", ATTRIBUTION, ""]
     card_md.write_text("\n".join(lines), encoding="utf-8")
-    return KAnonRelease(files=[csv, parquet, card_json, card_md], result=result, utility=utility)
+    chart = write_utility_chart(utility, out, f"k-anonymous release, k = {result.k}")
+    return KAnonRelease(files=[csv, parquet, card_json, card_md, chart], result=result, utility=utility)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -89,6 +89,25 @@ def marginal_errors(
             )
     schema = {"width": pl.Int64, "columns": pl.String, "cells": pl.Int64, "mae": pl.Float64, "mae_scaled": pl.Float64}
     return pl.DataFrame(rows, schema=schema)
+
+
+def marginal_cells(real: pl.DataFrame, release: pl.DataFrame, columns: Sequence[str], width: int = 2) -> pl.DataFrame:
+    """Every cell of every marginal of ``width`` columns: columns (joined by ", "), real and released counts."""
+    parts: list[pl.DataFrame] = []
+    for combo in itertools.combinations(columns, width):
+        cols = list(combo)
+        joined = _counts(real, cols).join(
+            _counts(release, cols), on=cols, how="full", nulls_equal=True, coalesce=True, suffix="_rel"
+        )
+        parts.append(
+            joined.select(
+                columns=pl.lit(", ".join(cols)),
+                real=pl.col("len").fill_null(0).cast(pl.Int64),
+                released=pl.col("len_rel").fill_null(0).cast(pl.Int64),
+            )
+        )
+    schema = {"columns": pl.String, "real": pl.Int64, "released": pl.Int64}
+    return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
 
 
 def combinations(
@@ -187,6 +206,8 @@ class UtilityReport:
     uniqueness: pl.DataFrame
     """One row per dataset ("real", "release"): records, classes, unique_share, below_k_share."""
     linkage: Linkage
+    cells: pl.DataFrame = field(default_factory=pl.DataFrame)
+    """Every cell of every 2-way marginal: columns, real and released counts (for charts)."""
 
     def mae(self, width: int) -> float:
         """Mean over all sets of ``width`` columns of the marginals' mean absolute error."""
@@ -241,4 +262,5 @@ def utility_report(
         combinations=combinations(a, b, cols, widths),
         uniqueness=pl.DataFrame(unique_rows),
         linkage=linkage_attack(a, b, qis, real_ids=real_ids, release_ids=release_ids),
+        cells=marginal_cells(a, b, cols, 2),
     )
