@@ -287,6 +287,34 @@ def publish_synthetic(
     )
 
 
+@publish_app.command("table")
+def publish_table(
+    dims: Annotated[
+        str, typer.Option("--dims", help="Comma-separated case columns, e.g. cas_registration_year,prs_gender.")
+    ],
+    epsilon: Annotated[float, typer.Option("--epsilon", help="Privacy loss ε this table spends.")],
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write (its data card goes beside it as .json).")],
+    delta: Annotated[float | None, typer.Option("--delta", help="Privacy parameter δ (default 1e-6).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed (default: random, recorded).")] = None,
+    dataset: Annotated[str, typer.Option("--dataset", help="Name of the dataset whose budget is spent.")] = "all-cases",
+    release: Annotated[str | None, typer.Option("--release", help="Name of the release in the ledger.")] = None,
+) -> None:
+    """Spend budget, then write differentially private counts by the given columns (every combination)."""
+    import getpass
+
+    from .publish.dp_tables import release_dp_table
+
+    columns = [d.strip() for d in dims.split(",") if d.strip()]
+    table = release_dp_table(
+        store(), out, columns, epsilon=epsilon, delta=delta, seed=seed, dataset=dataset, release=release,
+        by=getpass.getuser(),
+    )
+    console.print(
+        f"{table.frame.height:,} noisy cells (ε = {table.epsilon:g}, δ = {table.delta:g}, σ = {table.sigma:.2f}, "
+        f"seed {table.seed}) written to {escape(str(out))}"
+    )
+
+
 @publish_app.command("kanon")
 def publish_kanon(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the release into.")],
