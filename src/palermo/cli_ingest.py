@@ -16,6 +16,7 @@ from .ingest.pipeline import ingest_file
 from .ingest.report import FileReport
 from .standard.crosswalk import load_crosswalk
 from .store.db import Store
+from .store.orgs import get_organisation
 
 
 def _summary(reports: list[FileReport], failures: list[tuple[str, str]], console: Console) -> None:
@@ -68,6 +69,7 @@ def run_ingest(
     progress: Callable[[], Progress],
 ) -> int:
     """Ingest each file, show progress and a summary; the exit code: 0 clean, 1 rows refused, 2 a file failed."""
+    get_organisation(store, org)  # an unknown organisation stops the command before any file is read
     crosswalk = load_crosswalk(mapping) if mapping is not None else None
     reports: list[FileReport] = []
     failures: list[tuple[str, str]] = []
@@ -85,8 +87,6 @@ def run_ingest(
                     )
                 )
             except PalermoError as exc:
-                if "is not registered" in exc.message:
-                    raise
                 failures.append((path.name, exc.message))
             bar.remove_task(task)
     _summary(reports, failures, console)

@@ -17,7 +17,7 @@ from ..ingest.report import FileReport
 from ..reports.assessment import build_assessment
 from ..reports.write import FORMATS, write_report
 from ..standard.crosswalk import load_crosswalk
-from ..store.db import open_store
+from ..store.db import open_store, sqlite_file
 from ..store.orgs import add_organisation, list_organisations
 from .generate import ORGANISATIONS, write_demo_files
 
@@ -26,12 +26,7 @@ CTDC_ORG = ("Counter Trafficking Data Collaborative (demo copy)", "International
 
 def _fresh_sqlite(url: str) -> Path | None:
     """Remove the SQLite file (and its WAL files) behind ``url``; None for other databases."""
-    from ..store.db import Store, create_store_engine, normalise_url
-
-    url = normalise_url(url)
-    probe = Store(engine=create_store_engine(url), url=url)
-    path = probe.sqlite_path()
-    probe.engine.dispose()
+    path = sqlite_file(url)
     if path is None:
         return None
     for suffix in ("", "-wal", "-shm", "-journal"):

@@ -115,8 +115,11 @@ def convert_date(series: pl.Series, date_format: str | None) -> Converted:
     return parsed.alias(series.name), series.is_not_null() & parsed.is_null()
 
 
-def convert_boolean(series: pl.Series, true_values: list[str], false_values: list[str]) -> Converted:
-    """Map yes/no spellings to booleans."""
+EXPECTED_BOOLEAN = "yes or no (1/0, true/false)"
+
+
+def boolean_codes(true_values: list[str], false_values: list[str]) -> Callable[[str], str | None]:
+    """A resolver of yes/no spellings to "1" / "0" (None for anything else)."""
     truthy = {squash(v) for v in true_values}
     falsy = {squash(v) for v in false_values}
 
@@ -124,7 +127,12 @@ def convert_boolean(series: pl.Series, true_values: list[str], false_values: lis
         key = squash(value)
         return "1" if key in truthy else "0" if key in falsy else None
 
-    mapping = lookup_map(series, resolve)
+    return resolve
+
+
+def convert_boolean(series: pl.Series, true_values: list[str], false_values: list[str]) -> Converted:
+    """Map yes/no spellings to booleans."""
+    mapping = lookup_map(series, boolean_codes(true_values, false_values))
     coded = series.replace_strict(mapping, default=None, return_dtype=pl.String)
     return (coded == "1").alias(series.name), series.is_not_null() & coded.is_null()
 
@@ -177,7 +185,7 @@ def expected(field: Field) -> str:
         case FieldType.DATE:
             return "a date such as 2024-03-31 or 31/03/2024"
         case FieldType.BOOLEAN:
-            return "yes or no (1/0, true/false)"
+            return EXPECTED_BOOLEAN
         case _:
             return "text"
 

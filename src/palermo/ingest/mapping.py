@@ -14,9 +14,9 @@ import polars as pl
 import pyarrow.compute as pc
 
 from ..errors import InputError
-from ..standard import MULTI_SEPARATOR, Field, FieldType, load_standard
+from ..standard import MULTI_SEPARATOR, Field, load_standard
 from ..standard.crosswalk import Crosswalk, FieldRule, ValueTarget
-from .convert import convert, expected, lookup_map, replace_values, squash
+from .convert import EXPECTED_BOOLEAN, boolean_codes, convert, expected, lookup_map, replace_values, squash
 from .headers import looks_identifying
 from .readers import RawTable
 
@@ -118,10 +118,8 @@ class _Source:
         )
 
 
-def _source_series(
-    frame: pl.DataFrame, rule: FieldRule, field: Field, crosswalk: Crosswalk
-) -> pl.Series | None:
-    """The text column a rule reads, after per-rule missing markers, value maps and defaults."""
+def _source_series(frame: pl.DataFrame, rule: FieldRule, field: Field) -> pl.Series | None:
+    """The text column a rule reads, after its own missing markers and value maps."""
     assert rule.column is not None
     if rule.column not in frame.columns:
         return None
@@ -161,13 +159,7 @@ def _flags(
 ) -> tuple[pl.Series, list[pl.DataFrame]]:
     """A multi-select field built from yes/no columns: the codes whose flag is yes (one vectorised pass)."""
     assert rule.flags is not None
-    truthy = {squash(v) for v in crosswalk.true_values}
-    falsy = {squash(v) for v in crosswalk.false_values}
-
-    def resolve(value: str) -> str | None:
-        key = squash(value)
-        return "1" if key in truthy else "0" if key in falsy else None
-
+    resolve = boolean_codes(crosswalk.true_values, crosswalk.false_values)
     present = {c: code for c, code in rule.flags.items() if c in frame.columns}
     if not present:
         return pl.Series(field.name, [None] * frame.height, dtype=pl.String), []
@@ -182,7 +174,7 @@ def _flags(
     counts = frame.select(b.sum().alias(c) for c, b in bad.items()).row(0)
     for column, n in zip(bad, counts, strict=True):
         if n:
-            problems.append(problems_where(frame, bad[column], column, pl.col(column), f"expected {expected_bool()}"))
+            problems.append(problems_where(frame, bad[column], column, pl.col(column), f"expected {EXPECTED_BOOLEAN}"))
     by_code: dict[str, list[pl.Expr]] = {}
     for column, e in coded.items():
         target = present[column]
@@ -194,11 +186,6 @@ def _flags(
     joined = pl.concat_str(pieces, separator=MULTI_SEPARATOR, ignore_nulls=True)
     out = frame.select(pl.when(known).then(joined).otherwise(None).alias(field.name)).to_series()
     return out, problems
-
-
-def expected_bool() -> str:
-    """Message fragment for yes/no columns."""
-    return "yes or no (1/0, true/false)"
 
 
 def _extra_json(columns: list[str], name: str) -> pl.Expr:
@@ -253,7 +240,7 @@ def apply_crosswalk(raw: RawTable, crosswalk: Crosswalk, *, max_chars: int, stri
             problems.extend(flag_problems)
             out[field.name] = series
             continue
-        source = _source_series(frame, rule, field, crosswalk)
+        source = _source_series(frame, rule, field)
         if source is None:
             continue
         values, bad = convert(
@@ -308,18 +295,3 @@ def apply_crosswalk(raw: RawTable, crosswalk: Crosswalk, *, max_chars: int, stri
         frame=typed, problems=problem_frame, sources=sources, unmapped=unmapped,
         personal_unmapped=personal,
     )
-
-
-def field_dtype(field: Field) -> pl.DataType:
-    """The polars type of a standard field's column."""
-    match field.type:
-        case FieldType.DATE:
-            return pl.Date()
-        case FieldType.NUMBER:
-            return pl.Float64()
-        case FieldType.INTEGER:
-            return pl.Int64()
-        case FieldType.BOOLEAN:
-            return pl.Boolean()
-        case _:
-            return pl.String()

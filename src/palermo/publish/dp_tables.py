@@ -29,7 +29,7 @@ from ..standard.countries import country_codes
 from ..store.db import Store
 from ..store.export import escape_frame
 from .budget import spend
-from .synthetic import DEFAULT_DELTA
+from .synthetic import DEFAULT_DELTA, zcdp_rho
 
 SINGLE_VALUED = frozenset({FieldType.PICKLIST, FieldType.COUNTRY, FieldType.INTEGER, FieldType.BOOLEAN})
 
@@ -47,13 +47,8 @@ class DPTable:
 
 
 def _sigma(epsilon: float, delta: float) -> float:
-    if not (epsilon > 0 and math.isfinite(epsilon)):
-        raise InputError(f"epsilon must be a positive number, not {epsilon}")
-    if not 0 < delta < 1:
-        raise InputError(f"delta must be between 0 and 1, not {delta}")
-    log_term = math.log(1 / delta)
-    rho = (math.sqrt(epsilon + log_term) - math.sqrt(log_term)) ** 2
-    return math.sqrt(1 / (2 * rho))
+    """Gaussian noise for one table of L2 sensitivity 1 (ρ = 1 / 2σ²)."""
+    return math.sqrt(1 / (2 * zcdp_rho(epsilon, delta)))
 
 
 def _domain(cases: pl.DataFrame, column: str) -> list[object]:

@@ -63,14 +63,20 @@ class NoiseScales:
     threshold: float
 
 
-def noise_scales(epsilon: float, delta: float, n_columns: int) -> NoiseScales:
-    """Noise for (ε, δ)-DP: half of δ converts zCDP to (ε, δ), the other half covers released rare values."""
+def zcdp_rho(epsilon: float, delta: float) -> float:
+    """The ρ of zero-concentrated DP that gives (ε, δ)-DP (ε = ρ + 2√(ρ log 1/δ)); refuses bad parameters."""
     if not (epsilon > 0 and math.isfinite(epsilon)):
         raise InputError(f"epsilon must be a positive number, not {epsilon}")
     if not 0 < delta < 1:
         raise InputError(f"delta must be between 0 and 1, not {delta}")
-    log_term = math.log(2 / delta)
-    rho = (math.sqrt(epsilon + log_term) - math.sqrt(log_term)) ** 2
+    log_term = math.log(1 / delta)
+    return (math.sqrt(epsilon + log_term) - math.sqrt(log_term)) ** 2
+
+
+def noise_scales(epsilon: float, delta: float, n_columns: int) -> NoiseScales:
+    """Noise for (ε, δ)-DP: half of δ converts zCDP to (ε, δ), the other half covers released rare values."""
+    zcdp_rho(epsilon, delta)  # refuse bad parameters with the caller's δ in the message
+    rho = zcdp_rho(epsilon, delta / 2)
     pairs = n_columns * (n_columns - 1) / 2
     sigma_one = math.sqrt(n_columns / (2 * rho * _ONE_WAY_SHARE))
     sigma_two = math.sqrt(max(pairs, 1) / (2 * rho * (1 - _ONE_WAY_SHARE)))

@@ -41,10 +41,7 @@ class Store:
 
     def sqlite_path(self) -> Path | None:
         """The database file, for SQLite stores."""
-        if self.dialect != "sqlite":
-            return None
-        database = make_url(self.url).database
-        return Path(database) if database else None
+        return sqlite_file(self.url)
 
     def adbc_uri(self) -> str:
         """The URI an ADBC driver needs for bulk loading (Arrow in, COPY or bound batches out)."""
@@ -61,6 +58,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file a SQLite URL (or plain path) names; None for other databases."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    return Path(parsed.database)
 
 
 def normalise_url(url: str) -> str:
