@@ -1,0 +1,1 @@
+"""Cross-organisation linkage: entity resolution, privacy-preserving encodings, hit/no-hit, networks."""

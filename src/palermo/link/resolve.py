@@ -1,0 +1,118 @@
+"""Entity resolution with Splink: train the model, predict scored pairs, cluster them into entities.
+
+DuckDB is the default backend; any Splink database API (``SparkAPI`` for a cluster) can be passed
+instead and gives the same result. Pairs come back as polars frames so the rest of palermo never
+sees Splink objects.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import polars as pl
+from splink import DuckDBAPI, Linker
+from splink.internals.database_api import DatabaseAPISubClass
+
+from .clusters import connected_components
+from .model import deterministic_rules_for, settings_for, training_rules_for
+
+DEFAULT_THRESHOLD = 0.9
+"""Match probability at or above which a pair is taken as the same person."""
+TRAINING_RECORDS = 100_000
+U_PAIRS = 2_000_000
+PAIR_COLUMNS = ("unique_id_l", "unique_id_r", "match_weight", "match_probability")
+
+DbApiFactory = Callable[[], DatabaseAPISubClass]
+
+
+def duckdb_api() -> DatabaseAPISubClass:
+    """A Splink DuckDB backend on a private in-memory database."""
+    connection = duckdb.connect()
+    connection.execute("SET preserve_insertion_order = false")
+    return DuckDBAPI(connection=connection)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Scored pairs at or above the threshold, and each record's cluster."""
+
+    pairs: pl.DataFrame
+    """unique_id_l, unique_id_r, match_weight, match_probability (l < r)."""
+    clusters: pl.DataFrame
+    """unique_id, cluster_id (the smallest unique_id of the cluster)."""
+    model: dict[str, Any]
+
+
+def _linker(frames: list[pl.DataFrame], settings: Any, db_api: DatabaseAPISubClass) -> Linker:
+    tables = [db_api.register(frame.to_arrow()) for frame in frames]
+    return Linker(tables if len(tables) > 1 else tables[0], settings, log_level=logging.ERROR)
+
+
+def train(
+    frame: pl.DataFrame,
+    *,
+    link_type: str = "dedupe_only",
+    seed: int = 0,
+    training_records: int = TRAINING_RECORDS,
+    db_api: DbApiFactory = duckdb_api,
+) -> dict[str, Any]:
+    """Train the person model on ``frame`` (or a seeded random sample of it) without labels."""
+    sample = frame.sample(training_records, seed=seed) if frame.height > training_records else frame
+    if link_type == "link_only":
+        parts = [part for _, part in sample.group_by("source_dataset", maintain_order=True)]
+    else:
+        parts = [sample]
+    linker = _linker(parts, settings_for(frame, link_type), db_api())
+    training = linker.training
+    training.estimate_probability_two_random_records_match(deterministic_rules_for(frame), recall=0.8)
+    training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=seed)
+    for rule in training_rules_for(frame):
+        training.estimate_parameters_using_expectation_maximisation(rule, fix_u_probabilities=True)
+    return linker.misc.save_model_to_json()
+
+
+def _ordered_pairs(pairs: pl.DataFrame) -> pl.DataFrame:
+    left, right = pl.col("unique_id_l"), pl.col("unique_id_r")
+    return pairs.select(
+        pl.min_horizontal(left, right).alias("unique_id_l"),
+        pl.max_horizontal(left, right).alias("unique_id_r"),
+        pl.col("match_weight").cast(pl.Float64),
+        pl.col("match_probability").cast(pl.Float64),
+    ).unique(["unique_id_l", "unique_id_r"])
+
+
+def predict(
+    frame: pl.DataFrame,
+    model: dict[str, Any],
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    db_api: DbApiFactory = duckdb_api,
+) -> pl.DataFrame:
+    """Scored pairs of ``frame`` at or above ``threshold`` (match probability)."""
+    frames = [frame]
+    if model.get("link_type") == "link_only":
+        frames = [part for _, part in frame.group_by("source_dataset", maintain_order=True)]
+    linker = _linker(frames, model, db_api())
+    result = linker.inference.predict(threshold_match_probability=threshold)
+    pairs = pl.from_pandas(result.as_pandas_dataframe()[list(PAIR_COLUMNS)])
+    return _ordered_pairs(pairs.with_columns(pl.col("unique_id_l", "unique_id_r").cast(pl.Utf8)))
+
+
+def resolve(
+    frame: pl.DataFrame,
+    *,
+    link_type: str = "dedupe_only",
+    threshold: float = DEFAULT_THRESHOLD,
+    model: dict[str, Any] | None = None,
+    seed: int = 0,
+    db_api: DbApiFactory = duckdb_api,
+) -> Resolution:
+    """Train (unless ``model`` is given), predict and cluster ``frame`` into entities."""
+    trained = model if model is not None else train(frame, link_type=link_type, seed=seed, db_api=db_api)
+    pairs = predict(frame, trained, threshold=threshold, db_api=db_api)
+    clusters = connected_components(frame["unique_id"], pairs)
+    return Resolution(pairs=pairs, clusters=clusters, model=trained)
