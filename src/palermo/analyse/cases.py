@@ -8,53 +8,33 @@ filters given by users are applied afterwards in polars, so no value from input 
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import polars as pl
 from sqlalchemy import BigInteger, Boolean, Date, Float, Integer, String, Text, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import Select
 
 from ..standard import MULTI_SEPARATOR
 from ..standard.countries import m49_region
-from ..store.bulk import run_sqlite_worker
+from ..store.arrow_read import read_arrow
 from ..store.db import Store
 from ..store.schema import case_record, organisation
 
 ANALYTICAL = [c for c in case_record.c if c.name not in {"extra"}]
 
 
-def _query_text(store: Store) -> str:
-    query = select(
+def _query() -> Select[tuple[object, ...]]:
+    return select(
         *ANALYTICAL,
         organisation.c.name.label("org_name"),
         organisation.c.type.label("org_type"),
         organisation.c.country.label("org_country"),
     ).select_from(case_record.join(organisation, organisation.c.id == case_record.c.org_id))
-    dialect = sqlite.dialect() if store.dialect == "sqlite" else postgresql.dialect()  # type: ignore[no-untyped-call]
-    return str(query.compile(dialect=dialect))
 
 
 def read_cases(store: Store) -> pl.DataFrame:
     """Every stored case's analytical fields and its organisation's name, type and country."""
-    sql = _query_text(store)
-    if store.dialect == "sqlite":
-        path = store.sqlite_path()
-        assert path is not None
-        with tempfile.TemporaryDirectory(prefix="palermo-read-") as tmp:
-            query, out = Path(tmp) / "query.sql", Path(tmp) / "cases.arrow"
-            query.write_text(sql, encoding="utf-8")
-            run_sqlite_worker(["read", str(path), str(query), str(out)])
-            frame = pl.read_ipc(out).rechunk()
-    else:
-        import adbc_driver_postgresql.dbapi as driver
-
-        with driver.connect(store.adbc_uri()) as conn, conn.cursor() as cur:
-            cur.execute(sql)
-            loaded = pl.from_arrow(cur.fetch_arrow_table())
-        assert isinstance(loaded, pl.DataFrame)
-        frame = loaded
+    frame = read_arrow(store, _query())
     return frame.with_columns(_canonical(name, dtype) for name, dtype in frame.schema.items())
 
 

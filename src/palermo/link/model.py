@@ -30,6 +30,7 @@ from splink import SettingsCreator, block_on
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.comparison_creator import ComparisonCreator
 
+
 def _present(frame: pl.DataFrame, column: str) -> bool:
     return column in frame.columns and frame[column].null_count() < frame.height
 
@@ -136,7 +137,7 @@ CANDIDATE_KEYS = tuple(
         (("family_ph", None), ("birth_year", None)),
     )
 )
-"""Rules in order of preference: identifiers, then names with birth, then looser keys that only small data can afford."""
+"""Rules in order of preference: identifiers, names with birth, then loose keys only small data can afford."""
 PAIRS_PER_RECORD = 40
 """Budget of candidate pairs a rule may add, per record (at least MIN_PAIR_BUDGET)."""
 MIN_PAIR_BUDGET = 2_000_000

@@ -92,7 +92,8 @@ def phone_series(series: pl.Series, region: pl.Series | None = None) -> pl.Serie
 def email_series(series: pl.Series) -> pl.Series:
     """E-mail addresses trimmed and lower-cased; values without one "@" become null."""
     cleaned = series.cast(pl.Utf8).str.strip_chars().str.to_lowercase()
-    return cleaned.zip_with(cleaned.str.count_matches("@") == 1, pl.Series(dtype=pl.Utf8).extend_constant(None, len(cleaned)))
+    missing = pl.Series(series.name, [None] * len(cleaned), dtype=pl.Utf8)
+    return cleaned.zip_with(cleaned.str.count_matches("@") == 1, missing)
 
 
 def _document(value: str) -> str | None:

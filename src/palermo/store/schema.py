@@ -154,3 +154,69 @@ privacy_ledger = Table(
     Column("parameters", JSON, nullable=False),
     UniqueConstraint("dataset", "release_name", name="uq_privacy_ledger_dataset_release"),
 )
+
+link_run = Table(
+    "link_run",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("started_by", String(200), nullable=False),
+    Column("threshold", Float, nullable=False),
+    Column("records", Integer, nullable=False),
+    Column("new_records", Integer, nullable=False),
+    Column("pairs", Integer, nullable=False),
+    Column("entities", Integer, nullable=False),
+    Column("new_entities", Integer, nullable=False),
+    Column("merged", JSON, nullable=False, comment="[[kept entity, absorbed entity], ...]"),
+    Column("next_entity", BigInteger, nullable=False, comment="number of the next new entity id"),
+    Column("model", JSON, nullable=False, comment="the trained Splink model"),
+)
+
+link_entity = Table(
+    "link_entity",
+    metadata,
+    Column("person_id", Id, ForeignKey("person_identity.id"), primary_key=True),
+    Column("entity_id", String(20), nullable=False),
+    Column("run_id", Id, ForeignKey("link_run.id"), nullable=False, comment="run that last assigned it"),
+    Index("ix_link_entity_entity", "entity_id"),
+)
+
+link_pair = Table(
+    "link_pair",
+    metadata,
+    Column("run_id", Id, ForeignKey("link_run.id"), primary_key=True),
+    Column("person_l", Id, ForeignKey("person_identity.id"), primary_key=True),
+    Column("person_r", Id, ForeignKey("person_identity.id"), primary_key=True),
+    Column("match_probability", Float, nullable=False),
+    Column("match_weight", Float, nullable=False),
+)
+
+hit_query = Table(
+    "hit_query",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("asked_at", DateTime(timezone=True), nullable=False),
+    Column("org_id", Id, ForeignKey("organisation.id"), nullable=False, comment="the asking organisation"),
+    Column("asked_by", String(200), nullable=False),
+    Column("kind", String(20), nullable=False, comment="person, phone, email, document, bank_account"),
+    Column("mode", String(20), nullable=False, comment="plaintext or encoded"),
+    Column("purpose", Text, nullable=False),
+    Column("hit", Boolean, nullable=False),
+)
+
+hit_notice = Table(
+    "hit_notice",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("query_id", Id, ForeignKey("hit_query.id"), nullable=False),
+    Column("owner_org_id", Id, ForeignKey("organisation.id"), nullable=False),
+    Column("person_id", Id, ForeignKey("person_identity.id"), nullable=False, comment="the owner's matching record"),
+    Column("score", Float, nullable=False),
+    Column("status", String(20), nullable=False, comment="pending, disclosed or declined"),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("decided_by", String(200), nullable=True),
+    Column("note", Text, nullable=True),
+    Index("ix_hit_notice_owner", "owner_org_id", "status"),
+    UniqueConstraint("query_id", "person_id", name="uq_hit_notice_query_person"),
+)
