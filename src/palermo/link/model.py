@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 import splink.comparison_level_library as cll
@@ -168,14 +168,14 @@ def blocking_keys_for(frame: pl.DataFrame, budget_per_record: int = PAIRS_PER_RE
     return [key for key in keys if pairs_of(frame, key) <= budget]
 
 
-def blocking_rules_for(frame: pl.DataFrame) -> list[BlockingRuleCreator]:
+def blocking_rules_for(frame: pl.DataFrame) -> list[BlockingRuleCreator | dict[str, Any]]:
     """Splink prediction rules for ``frame`` (see :func:`blocking_keys_for`)."""
     return [key.splink() for key in blocking_keys_for(frame)]
 
 
-def deterministic_rules_for(frame: pl.DataFrame) -> list[str]:
+def deterministic_rules_for(frame: pl.DataFrame) -> list[str | BlockingRuleCreator]:
     """Rules that almost surely mean the same person, used to estimate the prior match probability."""
-    rules: list[str] = []
+    rules: list[str | BlockingRuleCreator] = []
     if _present(frame, "name_key") and _present(frame, "birth_date"):
         rules.append("l.name_key = r.name_key and l.birth_date = r.birth_date")
     if _present(frame, "document"):
@@ -186,23 +186,36 @@ def deterministic_rules_for(frame: pl.DataFrame) -> list[str]:
 
 
 def training_rules_for(frame: pl.DataFrame) -> list[BlockingRuleCreator]:
-    """EM blocking rules: one that leaves names free, one that fixes names (so every comparison is trained)."""
+    """EM blocking rules, strongest first, so that every comparison is trained by a block that leaves it free.
+
+    Pairs agreeing on a name and birth year (or on a phone, a document) are mostly true matches, which
+    keeps EM from settling on a spurious class (all pairs of one citizenship, say); the birth-date
+    block then trains the name comparison.
+    """
     rules: list[BlockingRuleCreator] = []
+    if _present(frame, "name_key") and _present(frame, "birth_year"):
+        rules.append(block_on("name_key", "birth_year"))
+    for column in ("phone", "document", "email"):
+        if _present(frame, column):
+            rules.append(block_on(column))
     if _present(frame, "birth_date"):
         rules.append(block_on("birth_date"))
-    if _present(frame, "name_key"):
+    if not rules and _present(frame, "name_key"):
         rules.append(block_on("name_key"))
     return rules
 
 
+LinkType = Literal["dedupe_only", "link_only", "link_and_dedupe"]
+
+
 def settings_for(
-    frame: pl.DataFrame, link_type: str = "dedupe_only", extra_comparisons: Sequence[ComparisonCreator] = ()
+    frame: pl.DataFrame, link_type: LinkType = "dedupe_only", extra_comparisons: Sequence[ComparisonCreator] = ()
 ) -> SettingsCreator:
     """Splink settings for a prepared person frame."""
     return SettingsCreator(
         link_type=link_type,
         comparisons=[*comparisons_for(frame), *extra_comparisons],
-        blocking_rules_to_generate_predictions=blocking_rules_for(frame),
+        blocking_rules_to_generate_predictions=[*blocking_rules_for(frame)],
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=True,
     )

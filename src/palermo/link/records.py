@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 from sqlalchemy import String, cast, select
+from sqlalchemy.sql import Select
 
 from ..store.arrow_read import read_arrow
 from ..store.db import Store
@@ -18,12 +19,12 @@ _ident = person_identity.c
 _case = case_record.c
 
 
-def read_person_records(store: Store) -> pl.DataFrame:
-    """Every stored person record in the input layout of :func:`palermo.link.persons.prepare_persons`."""
-    query = (
+def _query() -> Select[tuple[object, ...]]:
+    return (
         select(
             cast(_ident.id, String).label("unique_id"),
             organisation.c.name.label("source_dataset"),
+            cast(_ident.org_id, String).label("org_id"),
             organisation.c.country.label("phone_region"),
             _ident.prs_first_name.label("given_name"),
             _ident.prs_second_name.label("family_name"),
@@ -50,12 +51,30 @@ def read_person_records(store: Store) -> pl.DataFrame:
         )
         .order_by(_ident.id)
     )
-    frame = read_arrow(store, query)
+
+
+def _combined(frame: pl.DataFrame) -> pl.DataFrame:
     frame = frame.with_columns(pl.all().cast(pl.Utf8))
     return frame.with_columns(
         pl.coalesce("phone", "home_phone").alias("phone"),
         pl.coalesce("document", "identity_number").alias("document"),
     ).drop("home_phone", "identity_number")
+
+
+def read_person_records(store: Store) -> pl.DataFrame:
+    """Every stored person record in the input layout of :func:`palermo.link.persons.prepare_persons`."""
+    return _combined(read_arrow(store, _query()))
+
+
+def read_person_records_by_id(store: Store, ids: list[int]) -> pl.DataFrame:
+    """The person records with these ``person_identity`` ids (bound parameters; for small lookups)."""
+    query = _query().where(_ident.id.in_(ids))
+    with store.engine.connect() as conn:
+        result = conn.execute(query)
+        names = list(result.keys())
+        rows = result.all()
+    frame = pl.DataFrame(rows, schema={name: pl.Utf8 for name in names}, orient="row")
+    return _combined(frame)
 
 
 def stored_persons(store: Store) -> pl.DataFrame:

@@ -16,14 +16,17 @@ import duckdb
 import polars as pl
 from splink import DuckDBAPI, Linker
 from splink.internals.database_api import DatabaseAPISubClass
+from splink.internals.splink_dataframe import SplinkDataFrame
 
 from .clusters import connected_components
-from .model import deterministic_rules_for, settings_for, training_rules_for
+from .model import LinkType, deterministic_rules_for, settings_for, training_rules_for
 
 DEFAULT_THRESHOLD = 0.9
 """Match probability at or above which a pair is taken as the same person."""
 TRAINING_RECORDS = 100_000
 U_PAIRS = 2_000_000
+_QUERY = "__query__"
+"""The id a query record takes while it is scored (a constant, never a user value)."""
 PAIR_COLUMNS = ("unique_id_l", "unique_id_r", "match_weight", "match_probability")
 
 DbApiFactory = Callable[[], DatabaseAPISubClass]
@@ -55,7 +58,7 @@ def _linker(frames: list[pl.DataFrame], settings: Any, db_api: DatabaseAPISubCla
 def train(
     frame: pl.DataFrame,
     *,
-    link_type: str = "dedupe_only",
+    link_type: LinkType = "dedupe_only",
     seed: int = 0,
     training_records: int = TRAINING_RECORDS,
     db_api: DbApiFactory = duckdb_api,
@@ -73,6 +76,13 @@ def train(
     for rule in training_rules_for(frame):
         training.estimate_parameters_using_expectation_maximisation(rule, fix_u_probabilities=True)
     return linker.misc.save_model_to_json()
+
+
+def _pairs_frame(result: SplinkDataFrame) -> pl.DataFrame:
+    pandas_frame = result.as_pandas_dataframe()  # type: ignore[no-untyped-call]
+    frame = pl.from_pandas(pandas_frame[list(PAIR_COLUMNS)])
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
 def _ordered_pairs(pairs: pl.DataFrame) -> pl.DataFrame:
@@ -98,14 +108,14 @@ def predict(
         frames = [part for _, part in frame.group_by("source_dataset", maintain_order=True)]
     linker = _linker(frames, model, db_api())
     result = linker.inference.predict(threshold_match_probability=threshold)
-    pairs = pl.from_pandas(result.as_pandas_dataframe()[list(PAIR_COLUMNS)])
+    pairs = _pairs_frame(result)
     return _ordered_pairs(pairs.with_columns(pl.col("unique_id_l", "unique_id_r").cast(pl.Utf8)))
 
 
 def resolve(
     frame: pl.DataFrame,
     *,
-    link_type: str = "dedupe_only",
+    link_type: LinkType = "dedupe_only",
     threshold: float = DEFAULT_THRESHOLD,
     model: dict[str, Any] | None = None,
     seed: int = 0,
@@ -116,3 +126,45 @@ def resolve(
     pairs = predict(frame, trained, threshold=threshold, db_api=db_api)
     clusters = connected_components(frame["unique_id"], pairs)
     return Resolution(pairs=pairs, clusters=clusters, model=trained)
+
+
+def score_against(
+    query: pl.DataFrame, records: pl.DataFrame, model: dict[str, Any], *, db_api: DbApiFactory = duckdb_api
+) -> pl.DataFrame:
+    """Score one prepared query record against every record of ``records``: unique_id, match_probability.
+
+    No blocking (the records are already the candidates) and no term-frequency adjustment: the
+    candidates are too few to tell how common a name is, so the model's average u is used.
+    """
+    frame = pl.concat([records, query], how="diagonal_relaxed")
+    query_id = query["unique_id"].item()
+    settings = {
+        **without_term_frequencies(model),
+        "link_type": "dedupe_only",
+        "blocking_rules_to_generate_predictions": [
+            {"blocking_rule": f"l.unique_id <> r.unique_id and (l.unique_id = '{_QUERY}' or r.unique_id = '{_QUERY}')"}
+        ],
+    }
+    frame = frame.with_columns(pl.col("unique_id").replace(query_id, _QUERY))
+    linker = _linker([frame], settings, db_api())
+    result = _pairs_frame(linker.inference.predict())
+    return result.select(
+        pl.when(pl.col("unique_id_l") == _QUERY).then(pl.col("unique_id_r")).otherwise(pl.col("unique_id_l"))
+        .cast(pl.Utf8).alias("unique_id"),
+        pl.col("match_probability").cast(pl.Float64),
+    )
+
+
+def without_term_frequencies(model: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``model`` whose comparison levels take no term-frequency adjustment."""
+    comparisons = [
+        {
+            **comparison,
+            "comparison_levels": [
+                {key: value for key, value in level.items() if not key.startswith("tf_")}
+                for level in comparison.get("comparison_levels", [])
+            ],
+        }
+        for comparison in model.get("comparisons", [])
+    ]
+    return {**model, "comparisons": comparisons}

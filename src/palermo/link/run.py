@@ -15,12 +15,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert
 
 from ..store.db import Store
 from ..store.schema import link_entity, link_pair, link_run
 from .clusters import connected_components, stable_ids
-from .records import stored_persons
+from .history import entity_assignments, latest_run
+from .hits import index_plaintext
+from .persons import prepare_persons
+from .records import read_person_records
 from .resolve import DEFAULT_THRESHOLD, DbApiFactory, duckdb_api, predict, train
 
 Progress = Callable[[str], None]
@@ -42,23 +45,6 @@ class LinkRunSummary:
     seconds: float
 
 
-def latest_run(store: Store) -> dict[str, Any] | None:
-    """The last linkage run's row, or None if there has been none."""
-    with store.engine.connect() as conn:
-        row = conn.execute(select(link_run).order_by(link_run.c.id.desc()).limit(1)).mappings().first()
-    return dict(row) if row is not None else None
-
-
-def entity_assignments(store: Store) -> pl.DataFrame:
-    """unique_id (person record id as text) → entity_id, as the last run left them."""
-    with store.engine.connect() as conn:
-        rows = conn.execute(select(link_entity.c.person_id, link_entity.c.entity_id)).all()
-    return pl.DataFrame(
-        {"unique_id": [str(r[0]) for r in rows], "entity_id": [str(r[1]) for r in rows]},
-        schema={"unique_id": pl.Utf8, "entity_id": pl.Utf8},
-    )
-
-
 def run_linkage(
     store: Store,
     *,
@@ -74,7 +60,8 @@ def run_linkage(
     started = time.perf_counter()
     started_at = datetime.now(UTC)
     say("reading person records")
-    persons = stored_persons(store)
+    raw = read_person_records(store)
+    persons = prepare_persons(raw)
     previous_run = latest_run(store)
     previous = entity_assignments(store)
     if previous_run is not None and not retrain:
@@ -141,6 +128,8 @@ def run_linkage(
             )
         seconds = time.perf_counter() - started
         conn.execute(link_run.update().where(link_run.c.id == run_id).values(seconds=seconds))
+    say("indexing identifiers for hit/no-hit")
+    index_plaintext(store, persons, raw.select("unique_id", pl.col("org_id").cast(pl.Int64)))
     return LinkRunSummary(
         run_id=int(run_id),
         records=persons.height,

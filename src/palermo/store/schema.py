@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -192,6 +193,37 @@ link_pair = Table(
     Column("match_weight", Float, nullable=False),
 )
 
+identity_key = Table(
+    "identity_key",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("org_id", Id, ForeignKey("organisation.id"), nullable=False, comment="the record's holder"),
+    Column("mode", String(20), nullable=False, comment="plaintext (keyed by the deployment) or encoded (by the orgs)"),
+    Column("record_ref", String(100), nullable=False, comment="person_identity.id, or the holder's opaque reference"),
+    Column("kind", String(60), nullable=False, comment="phone, email, document, bank_account or a person key"),
+    Column("digest", String(64), nullable=False, comment="keyed HMAC of the normalised value; never the value"),
+    Index("ix_identity_key_lookup", "mode", "kind", "digest"),
+    Index("ix_identity_key_org", "org_id", "mode"),
+)
+
+shared_encoding = Table(
+    "shared_encoding",
+    metadata,
+    Column("org_id", Id, ForeignKey("organisation.id"), primary_key=True),
+    Column("record_ref", String(100), primary_key=True, comment="the holder's opaque reference"),
+    Column("fingerprint", String(64), nullable=False, comment="of the encoding schema the holder used"),
+    Column("bits", LargeBinary, nullable=False, comment="the Bloom-filter encoding"),
+    Column("shared_at", DateTime(timezone=True), nullable=False),
+)
+
+deployment_secret = Table(
+    "deployment_secret",
+    metadata,
+    Column("name", String(60), primary_key=True),
+    Column("value", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
 hit_query = Table(
     "hit_query",
     metadata,
@@ -211,12 +243,12 @@ hit_notice = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("query_id", Id, ForeignKey("hit_query.id"), nullable=False),
     Column("owner_org_id", Id, ForeignKey("organisation.id"), nullable=False),
-    Column("person_id", Id, ForeignKey("person_identity.id"), nullable=False, comment="the owner's matching record"),
+    Column("record_ref", String(100), nullable=False, comment="the owner's matching record"),
     Column("score", Float, nullable=False),
     Column("status", String(20), nullable=False, comment="pending, disclosed or declined"),
     Column("decided_at", DateTime(timezone=True), nullable=True),
     Column("decided_by", String(200), nullable=True),
     Column("note", Text, nullable=True),
     Index("ix_hit_notice_owner", "owner_org_id", "status"),
-    UniqueConstraint("query_id", "person_id", name="uq_hit_notice_query_person"),
+    UniqueConstraint("query_id", "owner_org_id", "record_ref", name="uq_hit_notice_query_record"),
 )

@@ -1,0 +1,87 @@
+"""Keyed digests of identifiers and person keys: what hit/no-hit looks up, never the values themselves.
+
+A digest is HMAC-SHA256 of the normalised value under a secret key, tagged with its kind, so equal
+values give equal digests and nothing else can be read from them. Plaintext mode uses the
+deployment's own key (kept in the database, made on first use); encoded mode uses a key the
+organisations share and the platform never sees, so the platform compares digests it cannot invert.
+
+Kinds: ``phone``, ``email``, ``document``, ``bank_account`` (exact identifiers) and person keys
+(``person:name_key+birth_year`` ...), the blocking keys of :mod:`palermo.link.model`, which find the
+candidates a person query is then scored against.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime
+
+import polars as pl
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..store.db import Store
+from ..store.schema import deployment_secret
+from .model import CANDIDATE_KEYS, BlockingKey
+
+IDENTIFIER_KINDS = ("phone", "email", "document", "bank_account")
+PERSON_KEYS: tuple[BlockingKey, ...] = tuple(
+    key for key in CANDIDATE_KEYS if not set(key.columns) & set(IDENTIFIER_KINDS) and len(key.parts) > 1
+)
+"""Person keys precise enough for an index (names or birth dates combined); single loose keys are left out."""
+_SEPARATOR = "\x1f"
+
+
+def person_kind(key: BlockingKey) -> str:
+    """The kind under which a person key is indexed (``person:name_key+birth_year``)."""
+    return "person:" + "+".join(f"{column}{n or ''}" for column, n in key.parts)
+
+
+def key_values(persons: pl.DataFrame) -> pl.DataFrame:
+    """``unique_id, kind, value`` for every identifier and person key a prepared person frame holds."""
+    parts: list[pl.DataFrame] = []
+    for kind in IDENTIFIER_KINDS:
+        if kind in persons.columns:
+            parts.append(
+                persons.select("unique_id", pl.lit(kind).alias("kind"), pl.col(kind).alias("value")).drop_nulls()
+            )
+    for key in PERSON_KEYS:
+        if all(column in persons.columns for column in key.columns):
+            value = pl.concat_str(key.expressions(), separator=_SEPARATOR)
+            parts.append(
+                persons.select("unique_id", pl.lit(person_kind(key)).alias("kind"), value.alias("value")).drop_nulls()
+            )
+    if not parts:
+        return pl.DataFrame(schema={"unique_id": pl.Utf8, "kind": pl.Utf8, "value": pl.Utf8})
+    return pl.concat(parts)
+
+
+def digest(secret: bytes, kind: str, value: str) -> str:
+    """The keyed digest of one value of one kind (hex, 64 characters)."""
+    return hmac.new(secret, f"{kind}{_SEPARATOR}{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def digests(values: pl.DataFrame, secret: bytes) -> pl.DataFrame:
+    """Replace ``value`` by ``digest`` in a :func:`key_values` frame (one HMAC per distinct kind and value)."""
+    distinct = values.select("kind", "value").unique()
+    computed = [digest(secret, k, v) for k, v in distinct.iter_rows()]
+    lookup = distinct.with_columns(pl.Series("digest", computed, dtype=pl.Utf8))
+    return values.join(lookup, on=["kind", "value"]).select("unique_id", "kind", "digest")
+
+
+def deployment_key(store: Store, name: str = "identity-index") -> bytes:
+    """The deployment's own secret key ``name``, created (32 random bytes) the first time it is asked for."""
+    with store.engine.connect() as conn:
+        found = conn.execute(select(deployment_secret.c.value).where(deployment_secret.c.name == name)).scalar()
+    if found is not None:
+        return bytes(found)
+    try:
+        with store.engine.begin() as conn:
+            conn.execute(
+                deployment_secret.insert(),
+                {"name": name, "value": secrets.token_bytes(32), "created_at": datetime.now(UTC)},
+            )
+    except IntegrityError:
+        pass  # made by a concurrent caller: read theirs
+    return deployment_key(store, name)
