@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .cli_link import link_app
 from .errors import PalermoError
 from .settings import get_settings
 from .store.db import Store, open_store
@@ -32,6 +33,7 @@ publish_app = typer.Typer(
     no_args_is_help=True, help="Safe publication: k-anonymous and differentially private releases, the budget."
 )
 app.add_typer(publish_app, name="publish")
+app.add_typer(link_app, name="link")
 
 console = Console()
 err = Console(stderr=True)

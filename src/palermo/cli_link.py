@@ -1,0 +1,177 @@
+"""``palermo link``: entity resolution, explanations, hit/no-hit, networks and overlaps, encoded linkage."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from .errors import InputError
+
+link_app = typer.Typer(
+    no_args_is_help=True, help="Link persons, phones and accounts across organisations; hit/no-hit queries."
+)
+
+
+@link_app.command("run")
+def link_run(
+    threshold: Annotated[
+        float, typer.Option("--threshold", help="Match probability from which two records are one person.")
+    ] = 0.9,
+    retrain: Annotated[bool, typer.Option("--retrain", help="Train a new model instead of the last run's.")] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the training samples.")] = 0,
+) -> None:
+    """Link every stored person record into entities; entity ids of earlier runs are kept."""
+    from .cli import console, store
+    from .link.run import run_linkage
+
+    if not 0 < threshold < 1:
+        raise InputError("--threshold must be between 0 and 1", column="threshold")
+    with console.status("linking") as status:
+        summary = run_linkage(
+            store(), started_by=getpass.getuser(), threshold=threshold, retrain=retrain, seed=seed,
+            progress=lambda stage: status.update(stage),
+        )
+    table = Table(title=f"linkage run {summary.run_id}", show_header=False)
+    for label, value in (
+        ("person records", f"{summary.records:,} ({summary.new_records:,} new)"),
+        ("linked pairs", f"{summary.pairs:,}"),
+        ("entities", f"{summary.entities:,} ({summary.new_entities:,} new)"),
+        ("entities known to several organisations", f"{summary.cross_org_entities:,}"),
+        ("entities merged", ", ".join(f"{a}←{b}" for a, b in summary.merged) or "none"),
+        ("seconds", f"{summary.seconds:.1f}"),
+    ):
+        table.add_row(label, value)
+    console.print(table)
+
+
+@link_app.command("entities")
+def link_entities(
+    out: Annotated[Path | None, typer.Option("--out", help="Write every entity's records to this CSV.")] = None,
+    top: Annotated[int, typer.Option("--top", help="Entities to list on screen.")] = 20,
+) -> None:
+    """Entities known to several organisations (ids and holders only, never names)."""
+    from .cli import console, store
+    from .link.entities import entity_table
+
+    frame = entity_table(store())
+    if out is not None:
+        frame.write_csv(out)
+    shared = frame.filter(frame["organisations"] > 1)
+    table = Table(title=f"{shared.height:,} entities known to more than one organisation")
+    for column in ("entity_id", "records", "organisations", "holders"):
+        table.add_column(column)
+    for row in shared.head(top).iter_rows(named=True):
+        table.add_row(row["entity_id"], str(row["records"]), str(row["organisations"]), escape(row["holders"]))
+    console.print(table)
+
+
+@link_app.command("explain")
+def link_explain(
+    left: Annotated[int, typer.Argument(help="A person record id.")],
+    right: Annotated[int, typer.Argument(help="Another person record id.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Write the waterfall chart to this SVG file.")] = None,
+    hide_values: Annotated[bool, typer.Option("--hide-values", help="Show weights only, not the values.")] = False,
+) -> None:
+    """Why two records are (or are not) the same person: each comparison's evidence, as a table and chart."""
+    from .cli import console, store
+    from .errors import NotFoundError
+    from .link.explain import explain_pair
+    from .link.history import latest_run
+    from .link.records import stored_persons
+
+    opened = store()
+    run = latest_run(opened)
+    if run is None:
+        raise NotFoundError("no linkage run yet: run `palermo link run` first")
+    done = explain_pair(stored_persons(opened), run["model"], str(left), str(right), hide_values=hide_values)
+    table = Table(title=f"records {left} and {right}: match probability {done.match_probability:.3f}")
+    for column in ("comparison", "level", "left", "right", "match weight"):
+        table.add_column(column)
+    for row in done.evidence.iter_rows(named=True):
+        table.add_row(
+            escape(row["comparison"]), escape(row["level"]), escape(row["value_l"]), escape(row["value_r"]),
+            f"{row['match_weight']:+.2f}",
+        )
+    console.print(table)
+    if out is not None:
+        out.write_text(done.chart_svg, encoding="utf-8")
+        console.print(f"waterfall chart: {escape(str(out))}")
+
+
+@link_app.command("ask")
+def link_ask(
+    org: Annotated[str, typer.Option("--org", help="Your organisation.")],
+    purpose: Annotated[str, typer.Option("--purpose", help="Why you ask (recorded).")],
+    phone: Annotated[str | None, typer.Option("--phone", help="A phone number.")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="Country a local phone number is from.")] = None,
+    email: Annotated[str | None, typer.Option("--email", help="An e-mail address.")] = None,
+    document: Annotated[str | None, typer.Option("--document", help="A passport or identity number.")] = None,
+    account: Annotated[str | None, typer.Option("--account", help="A bank account or IBAN.")] = None,
+    given: Annotated[str | None, typer.Option("--given", help="A person's given name.")] = None,
+    family: Annotated[str | None, typer.Option("--family", help="A person's family name.")] = None,
+    birth_date: Annotated[str | None, typer.Option("--birth-date", help="Birth date, YYYY-MM-DD.")] = None,
+    birth_year: Annotated[str | None, typer.Option("--birth-year", help="Birth year.")] = None,
+) -> None:
+    """Does another organisation know this person, phone, e-mail, document or account? Hit or no hit."""
+    from .cli import console, store
+    from .link.hits import ask
+
+    identifiers = {"phone": phone, "email": email, "document": document, "bank_account": account}
+    given_ids = {kind: value for kind, value in identifiers.items() if value}
+    person = {"given_name": given, "family_name": family, "birth_date": birth_date, "birth_year": birth_year}
+    person = {key: value for key, value in person.items() if value}
+    if len(given_ids) + bool(person) != 1:
+        raise InputError("ask about exactly one thing: a phone, e-mail, document, account, or a person's names")
+    if given_ids:
+        kind, value = next(iter(given_ids.items()))
+        query = {"value": value, **({"region": region} if region else {})}
+    else:
+        kind, query = "person", {key: str(value) for key, value in person.items()}
+    answer = ask(store(), org=org, asked_by=getpass.getuser(), purpose=purpose, kind=kind, query=query)
+    if answer.hit:
+        console.print(f"[bold]HIT[/] (query {answer.query_id}): contact {escape(', '.join(answer.organisations))}")
+    else:
+        console.print(f"no hit (query {answer.query_id})")
+
+
+@link_app.command("inbox")
+def link_inbox(
+    org: Annotated[str, typer.Option("--org", help="Your organisation.")],
+    all_notices: Annotated[bool, typer.Option("--all", help="Decided notices too.")] = False,
+) -> None:
+    """Queries that matched records your organisation holds, waiting for you to disclose or decline."""
+    from .cli import console, store
+    from .link.hits import inbox
+
+    notices = inbox(store(), org, pending_only=not all_notices)
+    table = Table(title=f"{len(notices)} notices")
+    for column in ("notice", "asked", "by", "purpose", "kind", "your record", "score", "status"):
+        table.add_column(column)
+    for n in notices:
+        table.add_row(
+            str(n.id), n.asked_at.strftime("%Y-%m-%d %H:%M"), escape(f"{n.asking_org} ({n.asked_by})"),
+            escape(n.purpose), n.kind, n.record_ref, f"{n.score:.2f}", n.status,
+        )
+    console.print(table)
+
+
+@link_app.command("decide")
+def link_decide(
+    notice: Annotated[int, typer.Argument(help="The notice number.")],
+    org: Annotated[str, typer.Option("--org", help="Your organisation (the record's holder).")],
+    disclose: Annotated[
+        bool, typer.Option("--disclose/--decline", help="Disclose the record to the asker, or decline.")
+    ],
+    note: Annotated[str, typer.Option("--note", help="A note for the record.")] = "",
+) -> None:
+    """Disclose or decline a notice; the decision is recorded and final."""
+    from .cli import console, store
+    from .link.hits import decide
+
+    done = decide(store(), notice, org=org, decided_by=getpass.getuser(), disclose=disclose, note=note)
+    console.print(f"notice {done.id}: {done.status}")
