@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import string
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -111,16 +112,17 @@ def iban(r: random.Random, country: str) -> str:
 
 
 def make_identity(
-    r: random.Random, person_id: str, citizenship: str, female: bool, birth: date, exploited_in: str
+    r: random.Random, person_id: str, citizenship: str, female: bool, birth: date, exploited_in: str,
+    *, mobile: Callable[[random.Random, str], str | None] = _mobile,
 ) -> Identity:
-    """Draw a person's true names, contacts and documents."""
+    """Draw a person's true names, contacts and documents (``mobile`` draws an E.164 number of a region)."""
     names = pool_for(citizenship)
     given = r.choice(names.female if female else names.male)
     family: Variants = () if r.random() < names.mononym_share else r.choice(names.family)
     if female and names.gendered_family and family:
         family = feminine(family)
     phone_region = citizenship if r.random() < 0.7 else exploited_in
-    phone = _mobile(r, phone_region) if r.random() < 0.85 else None
+    phone = mobile(r, phone_region) if r.random() < 0.85 else None
     pattern = _PASSPORT_PATTERNS.get(citizenship, "LDDDDDDDD")
     passport = _pattern(r, pattern) if r.random() < 0.75 else None
     bank = None
