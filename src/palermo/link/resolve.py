@@ -18,6 +18,7 @@ from splink import DuckDBAPI, Linker
 from splink.internals.database_api import DatabaseAPISubClass
 from splink.internals.splink_dataframe import SplinkDataFrame
 
+from ..errors import ConfigurationError
 from .clusters import connected_components
 from .model import LinkType, deterministic_rules_for, settings_for, training_rules_for
 
@@ -79,10 +80,10 @@ def train(
 
 
 def _pairs_frame(result: SplinkDataFrame) -> pl.DataFrame:
-    pandas_frame = result.as_pandas_dataframe()  # type: ignore[no-untyped-call]
-    frame = pl.from_pandas(pandas_frame[list(PAIR_COLUMNS)])
+    """The pair columns of a Splink result, through Arrow (no pandas on any backend)."""
+    frame = pl.from_arrow(result.as_pyarrow_table())  # type: ignore[no-untyped-call]
     assert isinstance(frame, pl.DataFrame)
-    return frame
+    return frame.select(PAIR_COLUMNS)
 
 
 def _ordered_pairs(pairs: pl.DataFrame) -> pl.DataFrame:
@@ -106,7 +107,8 @@ def predict(
     frames = [frame]
     if model.get("link_type") == "link_only":
         frames = [part for _, part in frame.group_by("source_dataset", maintain_order=True)]
-    linker = _linker(frames, model, db_api())
+    api = db_api()
+    linker = _linker(frames, model_for_dialect(model, frame, api.sql_dialect.sql_dialect_str), api)
     result = linker.inference.predict(threshold_match_probability=threshold)
     pairs = _pairs_frame(result)
     return _ordered_pairs(pairs.with_columns(pl.col("unique_id_l", "unique_id_r").cast(pl.Utf8)))
@@ -168,3 +170,34 @@ def without_term_frequencies(model: dict[str, Any]) -> dict[str, Any]:
         for comparison in model.get("comparisons", [])
     ]
     return {**model, "comparisons": comparisons}
+
+
+def model_for_dialect(model: dict[str, Any], frame: pl.DataFrame, dialect: str) -> dict[str, Any]:
+    """``model`` with its SQL written for ``dialect`` (a model trained on DuckDB, used on Spark).
+
+    A saved model holds SQL of the backend it was trained on; the comparisons and blocking rules are
+    built again for ``dialect`` from the same creators and the trained parameters copied across, level
+    by level. ``frame`` must hold the same columns as the frame the model was trained on.
+    """
+    if model.get("sql_dialect") == dialect:
+        return model
+    rebuilt = settings_for(frame, model.get("link_type", "dedupe_only")).create_settings_dict(dialect)
+    comparisons = []
+    for new, old in zip(rebuilt["comparisons"], model.get("comparisons", []), strict=False):
+        new_levels, old_levels = new["comparison_levels"], old["comparison_levels"]
+        if new["output_column_name"] != old["output_column_name"] or len(new_levels) != len(old_levels):
+            raise ConfigurationError(
+                f"the model's comparison {old['output_column_name']!r} does not fit these records' columns"
+            )
+        levels = [
+            {**level, **{k: v for k, v in trained.items() if k in _TRAINED_KEYS}}
+            for level, trained in zip(new_levels, old_levels, strict=True)
+        ]
+        comparisons.append({**new, "comparison_levels": levels})
+    if len(comparisons) != len(model.get("comparisons", [])):
+        raise ConfigurationError("the model's comparisons do not fit these records' columns")
+    carried: dict[str, Any] = {k: model[k] for k in ("probability_two_random_records_match", "link_type") if k in model}
+    return {**rebuilt, **carried, "comparisons": comparisons, "sql_dialect": dialect}
+
+
+_TRAINED_KEYS = frozenset({"m_probability", "u_probability", "tf_adjustment_weight", "tf_minimum_u_value"})
