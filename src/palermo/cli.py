@@ -297,7 +297,6 @@ def publish_table(
     epsilon: Annotated[float, typer.Option("--epsilon", help="Privacy loss ε this table spends.")],
     out: Annotated[Path, typer.Option("--out", help="CSV file to write (its data card goes beside it as .json).")],
     delta: Annotated[float | None, typer.Option("--delta", help="Privacy parameter δ (default 1e-6).")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Random seed (default: random, recorded).")] = None,
     dataset: Annotated[str, typer.Option("--dataset", help="Name of the dataset whose budget is spent.")] = "all-cases",
     release: Annotated[str | None, typer.Option("--release", help="Name of the release in the ledger.")] = None,
 ) -> None:
@@ -308,12 +307,12 @@ def publish_table(
 
     columns = [d.strip() for d in dims.split(",") if d.strip()]
     table = release_dp_table(
-        store(), out, columns, epsilon=epsilon, delta=delta, seed=seed, dataset=dataset, release=release,
+        store(), out, columns, epsilon=epsilon, delta=delta, dataset=dataset, release=release,
         by=getpass.getuser(),
     )
     console.print(
-        f"{table.frame.height:,} noisy cells (ε = {table.epsilon:g}, δ = {table.delta:g}, σ = {table.sigma:.2f}, "
-        f"seed {table.seed}) written to {escape(str(out))}"
+        f"{table.frame.height:,} noisy cells (ε = {table.epsilon:g}, δ = {table.delta:g}, σ = {table.sigma:.2f}; "
+        f"certified by OpenDP: ε = {table.certified_epsilon:g}) written to {escape(str(out))}"
     )
 
 

@@ -36,7 +36,7 @@ def run_synthetic(
     card = done.card
     console.print(
         f"release {escape(card['release'])}: {card['rows']:,} synthetic rows, ε = {card['epsilon']:g}, "
-        f"δ = {card['delta']:g}, seed {card['parameters']['seed']}; written to {escape(str(out))}"
+        f"δ = {card['delta']:g} (its seed is kept in the ledger, not in the card); written to {escape(str(out))}"
     )
     console.print(f"2-way marginal error (MAE of counts): {done.utility.mae(2):.1f}")
     return out

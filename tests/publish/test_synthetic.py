@@ -1,18 +1,32 @@
-"""DP synthetic microdata: reproducible with a seed, valid values, error falling as ε grows; the CLI end to end."""
+"""DP synthetic microdata: OpenDP's check of the accounting, reproducible with a seed, valid values, error falling
+as ε grows; the CLI end to end."""
 
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
 import pytest
 
 from palermo.errors import InputError
-from palermo.publish.synthetic import SYNTHETIC_COLUMNS, marginal_error, prepare, synthesize
+from palermo.publish.budget import ledger
+from palermo.publish.synthetic import (
+    SYNTHETIC_COLUMNS,
+    approx_dp,
+    marginal_error,
+    marginals_measurement,
+    noise_scales,
+    prepare,
+    synthesize,
+    zcdp_rho,
+)
+from palermo.store.db import open_store
 
 
 def _cases(n: int = 20_000, seed: int = 3) -> pl.DataFrame:
@@ -38,6 +52,85 @@ def _cases(n: int = 20_000, seed: int = 3) -> pl.DataFrame:
             "cas_data_source": rng.choice(["CaseManagement", "Hotline"], n),
         }
     )
+
+
+@pytest.mark.parametrize(("epsilon", "delta", "n_columns"), [(0.05, 1e-6, 8), (2.0, 1e-6, 8), (4.0, 1e-9, 3)])
+def test_opendp_certifies_the_marginals_accounting(epsilon: float, delta: float, n_columns: int) -> None:
+    scales = noise_scales(epsilon, delta, n_columns)
+    pairs = n_columns * (n_columns - 1) // 2
+    composed = marginals_measurement(n_columns, scales.sigma_one, scales.sigma_two)
+    # sensitivity 1 per marginal: ρ = C / 2σ₁² + P / 2σ₂², and OpenDP's composition agrees
+    rho = n_columns / (2 * scales.sigma_one**2) + pairs / (2 * scales.sigma_two**2)
+    assert composed.map(1.0) == pytest.approx(rho, rel=1e-9) == scales.rho
+    certified, fixed = approx_dp(composed, delta / 2).map(1.0)
+    assert certified <= epsilon and fixed == delta / 2 and certified == scales.certified_epsilon
+    assert certified > 0.999 * epsilon, "ρ is the largest OpenDP certifies"
+    assert approx_dp(marginals_measurement(n_columns, scales.sigma_one * 0.97, scales.sigma_two), delta / 2).map(
+        1.0
+    )[0] > epsilon
+    # the closed form ρ + 2√(ρ ln 1/δ) was valid but looser: OpenDP gives a smaller ε for its ρ
+    assert zcdp_rho(epsilon, delta / 2) < scales.rho
+    # the threshold: a count of 1 passes it with probability δ / 2C per column, at most δ/2 for a record's C values
+    tail = 0.5 * math.erfc((scales.threshold - 1) / (scales.sigma_one * math.sqrt(2)))
+    assert n_columns * tail == pytest.approx(scales.threshold_delta, rel=1e-9)
+    assert 0.999 * delta / 2 < n_columns * tail <= delta / 2
+
+
+def test_threshold_agrees_with_opendp_thresholded_gaussian() -> None:
+    import opendp.prelude as dp
+
+    dp.enable_features("contrib")
+    scales = noise_scales(2.0, 1e-6, 8)
+    counts = dp.map_domain(dp.atom_domain(T=dp.String), dp.atom_domain(T=dp.i64))
+    metric = dp.l02inf_distance(dp.absolute_distance(T=dp.i64))
+
+    def opendp_threshold(threshold: int) -> tuple[float, float]:
+        measurement: Any = dp.m.make_gaussian_threshold(counts, metric, scale=scales.sigma_one, threshold=threshold)
+        rho, delta = measurement.map((1, 1, 1))  # one record: one key, changed by 1
+        return float(rho), float(delta)
+
+    # OpenDP's discrete version of the same 1-way release: the same ρ, and its δ brackets ours (a count of 1
+    # passes a threshold half a unit higher less often, half a unit lower more often)
+    per_column = scales.threshold_delta / 8
+    rho_high, delta_high = opendp_threshold(math.ceil(scales.threshold) + 1)
+    rho_low, delta_low = opendp_threshold(math.floor(scales.threshold))
+    assert rho_high == rho_low == pytest.approx(1 / (2 * scales.sigma_one**2), rel=1e-9)
+    assert delta_high < per_column < delta_low
+
+
+class _Recorder:
+    """A NumPy generator that records the scale and size of every Gaussian draw."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self.normal_calls: list[tuple[float, int]] = []
+
+    def normal(self, loc: float, scale: float, size: Any) -> Any:
+        self.normal_calls.append((scale, int(np.prod(size))))
+        return self.rng.normal(loc, scale, size)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.rng, name)
+
+
+def test_noise_at_the_accounted_scales_and_missing_always_noised(monkeypatch: pytest.MonkeyPatch) -> None:
+    recorders: list[_Recorder] = []
+    real = np.random.default_rng
+
+    def recording(seed: int) -> _Recorder:
+        recorders.append(_Recorder(real(seed)))
+        return recorders[-1]
+
+    columns = ["prs_gender", "vic_majority_status", "cas_data_source"]  # the last two have no missing values
+    cases = _cases(2_000)
+    monkeypatch.setattr(np.random, "default_rng", recording)
+    synthesize(cases, epsilon=1.0, delta=1e-6, seed=1, columns=columns)
+    scales = noise_scales(1.0, 1e-6, 3)
+    calls = recorders[0].normal_calls
+    # three 1-way draws at σ₁: every value present, plus "missing" where no record lacks the value
+    assert calls[:3] == [(scales.sigma_one, 3), (scales.sigma_one, 3), (scales.sigma_one, 3)]
+    # three 2-way tables at σ₂ over the released values (every one of them passes at this size)
+    assert calls[3:] == [(scales.sigma_two, 9)] * 3
 
 
 def test_same_seed_same_release_other_seed_other_release() -> None:
@@ -125,7 +218,10 @@ def test_cli_release_data_card_and_budget(tmp_path: Path) -> None:
     assert frame.columns == list(SYNTHETIC_COLUMNS) and frame.height > 100
     assert pl.read_csv(tmp_path / "r1" / "synthetic.csv").height == frame.height
     card = json.loads((tmp_path / "r1" / "datacard.json").read_text(encoding="utf-8"))
-    assert card["epsilon"] == 3 and card["delta"] == 1e-6 and card["parameters"]["seed"] == 4
+    assert card["epsilon"] == 3 and card["delta"] == 1e-6 and "seed" not in card["parameters"]
+    # the seed is kept in the (internal) ledger, never in the public card
+    entries = ledger(open_store(f"sqlite:///{tmp_path / 'palermo.db'}"))
+    assert [entry.parameters["seed"] for entry in entries] == [4]
     assert card["budget_remaining_epsilon"] == pytest.approx(2) and card["caveats"] and card["attribution"]
     assert "ε = 3" in (tmp_path / "r1" / "datacard.md").read_text(encoding="utf-8")
     assert card["utility"]["marginal_mae"]["2_way"] > 0 and (tmp_path / "r1" / "utility.svg").exists()

@@ -157,7 +157,10 @@ def release_synthetic(
     cases = read_cases(store)
     if cases.height == 0:
         raise InputError("there are no cases to publish: ingest some first (or run `palermo demo`)")
-    seed = secrets.randbelow(2**31) if seed is None else seed
+    # 128 random bits: a seed cannot be searched for. The seed stays in the ledger (internal, for
+    # reproduction by the publisher) and is never in the public card: whoever knows it can recompute
+    # the noise and subtract it, which would void the guarantee.
+    seed = secrets.randbits(128) if seed is None else seed
     created = datetime.now(UTC)
     release = release or f"synthetic-{created:%Y%m%dT%H%M%SZ}"
     parameters: dict[str, Any] = {"seed": seed, "rows": rows, "engine": chosen_engine,
@@ -178,7 +181,7 @@ def release_synthetic(
         "method": f"synthetic/{chosen_engine}",
         "epsilon": epsilon,
         "delta": used_delta,
-        "parameters": parameters,
+        "parameters": {key: value for key, value in parameters.items() if key != "seed"},
         "source_cases": cases.height,
         "rows": synthetic.height,
         "columns": synthetic.columns,
