@@ -33,6 +33,17 @@ PERSON_KEYS: tuple[BlockingKey, ...] = tuple(
 _SEPARATOR = "\x1f"
 
 
+NAME_COLUMNS = frozenset({"given", "family", "name_key", "name_sorted", "given_ph", "family_ph", "full_name"})
+
+
+def names_only(kind: str) -> bool:
+    """Whether a person-key kind holds nothing but names (a name alone is too weak to link on)."""
+    if not kind.startswith("person:"):
+        return False
+    parts = kind.removeprefix("person:").split("+")
+    return all(part.rstrip("0123456789") in NAME_COLUMNS for part in parts)
+
+
 def person_kind(key: BlockingKey) -> str:
     """The kind under which a person key is indexed (``person:name_key+birth_year``)."""
     return "person:" + "+".join(f"{column}{n or ''}" for column, n in key.parts)
