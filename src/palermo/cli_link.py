@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -12,9 +12,18 @@ from rich.table import Table
 
 from .errors import InputError
 
+if TYPE_CHECKING:
+    from .link.hits import HitAnswer
+
 link_app = typer.Typer(
     no_args_is_help=True, help="Link persons, phones and accounts across organisations; hit/no-hit queries."
 )
+
+
+def _answer_text(answer: HitAnswer) -> str:
+    if answer.hit:
+        return f"[bold]HIT[/] (query {answer.query_id}): contact {escape(', '.join(answer.organisations))}"
+    return f"no hit (query {answer.query_id})"
 
 
 @link_app.command("run")
@@ -133,10 +142,7 @@ def link_ask(
     else:
         kind, query = "person", {key: str(value) for key, value in person.items()}
     answer = ask(store(), org=org, asked_by=getpass.getuser(), purpose=purpose, kind=kind, query=query)
-    if answer.hit:
-        console.print(f"[bold]HIT[/] (query {answer.query_id}): contact {escape(', '.join(answer.organisations))}")
-    else:
-        console.print(f"no hit (query {answer.query_id})")
+    console.print(_answer_text(answer))
 
 
 @link_app.command("inbox")
@@ -175,3 +181,93 @@ def link_decide(
 
     done = decide(store(), notice, org=org, decided_by=getpass.getuser(), disclose=disclose, note=note)
     console.print(f"notice {done.id}: {done.status}")
+
+
+def _secret(path: Path) -> bytes:
+    try:
+        secret = path.read_bytes().strip()
+    except OSError as exc:
+        raise InputError(f"cannot read the secret ({exc.strerror})", file=str(path)) from exc
+    if len(secret) < 16:
+        raise InputError("the shared secret must be at least 16 bytes", file=str(path))
+    return secret
+
+
+@link_app.command("encode")
+def link_encode(
+    out: Annotated[Path, typer.Option("--out", help="Parquet file of encodings to write.")],
+    secret_file: Annotated[
+        Path, typer.Option("--secret-file", help="The secret the organisations share (never the platform).")
+    ],
+    source: Annotated[
+        Path | None, typer.Argument(help="A CSV of person records (columns as in the README); default: the store.")
+    ] = None,
+    org: Annotated[str | None, typer.Option("--org", help="Encode only this organisation's stored records.")] = None,
+) -> None:
+    """Encode person records locally into keyed Bloom filters and digests: what you share instead of names."""
+    import polars as pl
+
+    from .cli import console, store
+    from .link.persons import prepare_persons
+    from .link.records import read_person_records
+    from .link.sharing import encode_persons, write_encoded
+
+    secret = _secret(secret_file)
+    if source is not None:
+        try:
+            raw = pl.read_csv(source, infer_schema=False)
+        except (OSError, pl.exceptions.ComputeError) as exc:
+            raise InputError(f"cannot read the CSV ({exc})", file=str(source)) from exc
+    else:
+        raw = read_person_records(store())
+        if org is not None:
+            raw = raw.filter(pl.col("source_dataset") == org)
+    encoded = encode_persons(prepare_persons(raw), secret)
+    write_encoded(encoded, out)
+    console.print(f"{len(encoded.refs):,} records encoded into {escape(str(out))} (no name or number in it)")
+
+
+@link_app.command("match")
+def link_match(
+    left: Annotated[Path, typer.Argument(help="One organisation's encodings.")],
+    right: Annotated[Path, typer.Argument(help="Another organisation's encodings.")],
+    out: Annotated[Path, typer.Option("--out", help="CSV of matched record references to write.")],
+    threshold: Annotated[float, typer.Option("--threshold", help="Smallest Dice similarity of a match.")] = 0.8,
+) -> None:
+    """Link two files of encodings one-to-one, without seeing a name (the linking party's job)."""
+    from .cli import console
+    from .link.sharing import match_files, read_encoded
+
+    pairs = match_files(read_encoded(left), read_encoded(right), threshold=threshold)
+    pairs.write_csv(out)
+    console.print(f"{pairs.height:,} matched pairs written to {escape(str(out))}")
+
+
+@link_app.command("share")
+def link_share(
+    encodings: Annotated[Path, typer.Argument(help="Your organisation's encodings (from `palermo link encode`).")],
+    org: Annotated[str, typer.Option("--org", help="Your organisation.")],
+) -> None:
+    """Share your encodings for encoded hit/no-hit queries (replaces what you shared before)."""
+    from .cli import console, store
+    from .link.sharing import read_encoded, share_encodings
+
+    kept = share_encodings(store(), org, read_encoded(encodings))
+    console.print(f"{kept:,} encoded records shared for hit/no-hit")
+
+
+@link_app.command("ask-encoded")
+def link_ask_encoded(
+    query: Annotated[Path, typer.Argument(help="One record, encoded with `palermo link encode`.")],
+    org: Annotated[str, typer.Option("--org", help="Your organisation.")],
+    purpose: Annotated[str, typer.Option("--purpose", help="Why you ask (recorded).")],
+    kind: Annotated[str, typer.Option("--kind", help="person, phone, email, document or bank_account.")] = "person",
+) -> None:
+    """Hit/no-hit on encodings only: the platform never sees the name or number you ask about."""
+    from .cli import console, store
+    from .link.sharing import ask_encoded, read_encoded
+
+    answer = ask_encoded(
+        store(), org=org, asked_by=getpass.getuser(), purpose=purpose, kind=kind, query=read_encoded(query)
+    )
+    console.print(_answer_text(answer))

@@ -131,6 +131,7 @@ CANDIDATE_KEYS = tuple(
         (("family_ph", None), ("given", 1)),
         (("name_key", None), ("postcode", None)),
         (("name_key", None), ("city", None)),
+        (("birth_date", None), ("citizenship", None)),
         (("birth_date", None),),
         (("name_key", None),),
         (("given_ph", None), ("birth_year", None)),
@@ -138,8 +139,8 @@ CANDIDATE_KEYS = tuple(
     )
 )
 """Rules in order of preference: identifiers, names with birth, then loose keys only small data can afford."""
-PAIRS_PER_RECORD = 40
-"""Budget of candidate pairs a rule may add, per record (at least MIN_PAIR_BUDGET)."""
+PAIRS_PER_RECORD = 20
+"""Budget of candidate pairs all rules together may make, per record (at least MIN_PAIR_BUDGET)."""
 MIN_PAIR_BUDGET = 2_000_000
 
 
@@ -157,15 +158,24 @@ def pairs_of(frame: pl.DataFrame, key: BlockingKey) -> int:
 
 
 def blocking_keys_for(frame: pl.DataFrame, budget_per_record: int = PAIRS_PER_RECORD) -> list[BlockingKey]:
-    """The candidate rules whose columns hold values and whose pair count fits the budget.
+    """The candidate rules whose columns hold values, in order of preference, while their pairs fit the budget.
 
-    Each rule is kept only if it makes at most ``budget_per_record`` pairs per record, so a
-    million records with common names do not explode into billions of pairs while small, messy
-    data still gets the loose rules that find the most links.
+    A rule is kept only if the pairs of the rules kept so far plus its own stay within
+    ``budget_per_record`` pairs per record (counted exactly, per rule), so a million records with
+    common names do not explode into billions of pairs while small, messy data still gets the loose
+    rules that find the most links.
     """
     budget = max(MIN_PAIR_BUDGET, budget_per_record * frame.height)
-    keys = [key for key in CANDIDATE_KEYS if all(_present(frame, column) for column in key.columns)]
-    return [key for key in keys if pairs_of(frame, key) <= budget]
+    kept: list[BlockingKey] = []
+    spent = 0
+    for key in CANDIDATE_KEYS:
+        if not all(_present(frame, column) for column in key.columns):
+            continue
+        pairs = pairs_of(frame, key)
+        if spent + pairs <= budget:
+            kept.append(key)
+            spent += pairs
+    return kept
 
 
 def blocking_rules_for(frame: pl.DataFrame) -> list[BlockingRuleCreator | dict[str, Any]]:
