@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,3 +20,11 @@ def shared(relative: str) -> Path:
     if not path.exists():
         pytest.skip(f"reference data {relative} is not available")
     return path
+
+
+def run_palermo(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m palermo ARGS`` in ``cwd`` (wide console, so Rich does not wrap what tests look for)."""
+    full = {**os.environ, "COLUMNS": "200", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "palermo", *args], cwd=cwd, capture_output=True, text=True, env=full, check=False
+    )

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 import pytest
+from tests.support import run_palermo
 
 from palermo.errors import InputError
 from palermo.publish.budget import ledger
@@ -197,20 +196,11 @@ def test_pac_synth_engine_produces_the_columns() -> None:
     assert out.columns == list(SYNTHETIC_COLUMNS) and out.height > 0
 
 
-def _palermo(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    import os
-
-    full = {**os.environ, "COLUMNS": "200", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "palermo", *args], cwd=cwd, capture_output=True, text=True, env=full, check=False
-    )
-
-
 @pytest.mark.slow
 def test_cli_release_data_card_and_budget(tmp_path: Path) -> None:
-    assert _palermo("demo", "--cases", "600", cwd=tmp_path).returncode == 0
+    assert run_palermo("demo", "--cases", "600", cwd=tmp_path).returncode == 0
     env = {"PALERMO_PRIVACY_BUDGET_EPSILON": "5"}
-    first = _palermo(
+    first = run_palermo(
         "publish", "synthetic", "--epsilon", "3", "--seed", "4", "--out", "r1", "--release", "a", cwd=tmp_path, env=env
     )
     assert first.returncode == 0, first.stderr
@@ -225,7 +215,7 @@ def test_cli_release_data_card_and_budget(tmp_path: Path) -> None:
     assert card["budget_remaining_epsilon"] == pytest.approx(2) and card["caveats"] and card["attribution"]
     assert "ε = 3" in (tmp_path / "r1" / "datacard.md").read_text(encoding="utf-8")
     assert card["utility"]["marginal_mae"]["2_way"] > 0 and (tmp_path / "r1" / "utility.svg").exists()
-    refused = _palermo("publish", "synthetic", "--epsilon", "3", "--out", "r2", cwd=tmp_path, env=env)
+    refused = run_palermo("publish", "synthetic", "--epsilon", "3", "--out", "r2", cwd=tmp_path, env=env)
     assert refused.returncode == 2 and "ε = 2 left" in refused.stderr and not (tmp_path / "r2").exists()
-    shown = _palermo("publish", "budget", cwd=tmp_path, env=env)
+    shown = run_palermo("publish", "budget", cwd=tmp_path, env=env)
     assert shown.returncode == 0 and "ε = 3 spent in 1 release(s), ε = 2 left of 5" in shown.stdout
