@@ -15,6 +15,9 @@ from .errors import InputError
 if TYPE_CHECKING:
     from .link.hits import HitAnswer
 
+MAX_DRAWN = 1_500
+"""Most nodes drawn in one network picture."""
+
 link_app = typer.Typer(
     no_args_is_help=True, help="Link persons, phones and accounts across organisations; hit/no-hit queries."
 )
@@ -271,3 +274,90 @@ def link_ask_encoded(
         store(), org=org, asked_by=getpass.getuser(), purpose=purpose, kind=kind, query=read_encoded(query)
     )
     console.print(_answer_text(answer))
+
+
+@link_app.command("network")
+def link_network(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the GraphML file, the picture and the tables.")],
+    entity: Annotated[str | None, typer.Option("--entity", help="Draw the network around this entity.")] = None,
+    top: Annotated[int, typer.Option("--top", help="Brokers and components to list.")] = 10,
+) -> None:
+    """The network of persons, phones, accounts, documents, addresses and cases the links make."""
+    from .cli import console, store
+    from .errors import NotFoundError
+    from .link.entities import network_records
+    from .link.network import (
+        brokers,
+        build_graph,
+        communities,
+        component_members,
+        components,
+        draw,
+        entity_subgraph,
+        write_graphml,
+    )
+
+    with console.status("building the network"):
+        graph = build_graph(network_records(store()))
+        out.mkdir(parents=True, exist_ok=True)
+        write_graphml(graph, out / "network.graphml")
+        parts = components(graph)
+        parts.write_csv(out / "components.csv")
+        ranked = brokers(graph, top=max(top, 50))
+        ranked.write_csv(out / "brokers.csv")
+        communities(graph).write_csv(out / "communities.csv")
+        if entity is not None:
+            try:
+                picture = entity_subgraph(graph, entity)
+            except KeyError as exc:
+                raise NotFoundError(f"no entity {entity!r} in the network (see `palermo link entities`)") from exc
+            title = f"network around {entity}"
+        else:
+            spanning_ids = parts.filter(parts["spans_orgs"])["id"].to_list() or parts["id"].to_list()[:1]
+            members = component_members(graph)
+            picture = graph.subgraph(members.filter(members["id"].is_in(spanning_ids[:1]))["node"].to_list()).copy()
+            title = "largest network spanning several organisations"
+            if picture.number_of_nodes() > MAX_DRAWN:
+                busiest = max((n for n in picture if n.startswith("person:")), key=picture.degree)
+                picture = entity_subgraph(picture, busiest.removeprefix("person:"), radius=2)
+                title = f"around {busiest} in the largest network spanning several organisations"
+        draw(picture, out / "network.svg", title=title, max_nodes=MAX_DRAWN)
+    spanning = parts.filter(parts["spans_orgs"])
+    console.print(
+        f"{graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} links; {spanning.height:,} connected "
+        f"networks span several organisations; files in {escape(str(out))}"
+    )
+    table = Table(title="brokers (betweenness)")
+    for column in ("node", "kind", "betweenness", "degree", "orgs"):
+        table.add_column(column)
+    for row in ranked.head(top).iter_rows(named=True):
+        table.add_row(escape(row["node"]), row["kind"], f"{row['betweenness']:.4f}", str(row["degree"]),
+                      escape(row["orgs"] or ""))
+    console.print(table)
+
+
+@link_app.command("overlap")
+def link_overlap(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the overlap tables (CSV).")],
+    k: Annotated[int, typer.Option("--k", help="Smallest count published; smaller ones are suppressed.")] = 11,
+) -> None:
+    """How many entities each pair and each set of organisations share, suppressed for publication."""
+    from .cli import console, store
+    from .link.entities import linked_records
+    from .link.overlap import published_overlap
+
+    if k < 2:
+        raise InputError("--k must be at least 2", column="k")
+    done = published_overlap(linked_records(store()), k)
+    out.mkdir(parents=True, exist_ok=True)
+    done.capture.frame.write_csv(out / "capture_histories.csv")
+    done.pairs.frame.write_csv(out / "pair_overlap.csv")
+    total = f"{done.total:,}" if done.total is not None else "suppressed"
+    console.print(f"linked entities: {total}; tables with counts below {k} suppressed in {escape(str(out))}")
+    table = Table(title="entities shared by each pair of organisations")
+    for column in ("organisation", "organisation ", "entities"):
+        table.add_column(column)
+    for row in done.pairs.frame.iter_rows(named=True):
+        shown = "suppressed" if row["entities_suppressed"] else f"{row['entities']:,}"
+        table.add_row(escape(row["org_a"]), escape(row["org_b"]), shown)
+    console.print(table)

@@ -79,3 +79,25 @@ def test_encode_match_share_ask_encoded(demo: Path) -> None:
     (demo / "short.key").write_text("short", encoding="utf-8")
     refused = run_palermo("link", "encode", "--secret-file", "short.key", "--out", "x.parquet", cwd=demo)
     assert refused.returncode == 2 and "16 bytes" in refused.stderr
+
+
+def test_network_and_overlap(demo: Path) -> None:
+    assert run_palermo("link", "run", cwd=demo).returncode == 0
+    drawn = run_palermo("link", "network", "--out", "net", cwd=demo)
+    assert drawn.returncode == 0, drawn.stderr
+    assert "span several organisations" in drawn.stdout
+    for name in ("network.graphml", "network.svg", "components.csv", "brokers.csv", "communities.csv"):
+        assert (demo / "net" / name).stat().st_size > 0
+    components = pl.read_csv(demo / "net" / "components.csv")
+    assert components["spans_orgs"].any()
+    assert run_palermo("link", "entities", "--out", "all_entities.csv", cwd=demo).returncode == 0
+    entity = pl.read_csv(demo / "all_entities.csv")["entity_id"][0]
+    around = run_palermo("link", "network", "--out", "net2", "--entity", entity, cwd=demo)
+    assert around.returncode == 0 and entity in (demo / "net2" / "network.svg").read_text(encoding="utf-8")
+    unknown = run_palermo("link", "network", "--out", "net3", "--entity", "E9999999", cwd=demo)
+    assert unknown.returncode == 2 and "E9999999" in unknown.stderr
+    overlap = run_palermo("link", "overlap", "--out", "ov", "--k", "11", cwd=demo)
+    assert overlap.returncode == 0, overlap.stderr
+    pairs = pl.read_csv(demo / "ov" / "pair_overlap.csv")
+    shown = pairs.filter(~pl.col("entities_suppressed"))["entities"]
+    assert ((shown == 0) | (shown >= 11)).all()

@@ -8,6 +8,7 @@ from sqlalchemy import String, cast, select
 from ..store.arrow_read import read_arrow
 from ..store.db import Store
 from ..store.schema import case_record, link_entity, organisation, person_identity
+from .records import stored_persons
 
 
 def linked_records(store: Store) -> pl.DataFrame:
@@ -55,3 +56,15 @@ def entity_table(store: Store) -> pl.DataFrame:
         )
         .sort(["organisations", "records", "entity_id"], descending=[True, True, False])
     )
+
+
+def network_records(store: Store) -> pl.DataFrame:
+    """Linked records with their normalised identifiers: the input of :mod:`palermo.link.network`.
+
+    Holds raw identifiers (phones, accounts, documents): for analysts inside the platform only.
+    """
+    identifiers = stored_persons(store).select(
+        pl.col("unique_id").alias("record_key"), "phone", "email", "bank_account",
+        pl.col("document").alias("passport"), "address",
+    )
+    return linked_records(store).join(identifiers, on="record_key", how="left")
