@@ -12,7 +12,8 @@ Lines:
 * FEBRL3 (5,000 records, dedupe) and Splink's fake_1000 (dedupe, with its labels): cluster-level
   scores (every pair put in one entity);
 * trafficking-like generated records (names in several scripts, aliases, swapped names, shared
-  recruiter phones; :mod:`palermo.demo.linkage_benchmark`): plaintext and encoded;
+  recruiter phones; :mod:`palermo.demo.linkage_benchmark`): five organisations deduplicated in
+  plaintext, and two organisations linked both in plaintext and on encodings (the cost of encoding);
 * scale: dedupe of ``--records`` generated records (default 1,000,000; target ≤ 3 minutes), with
   candidate pairs per second and peak RSS, and the ratio to a bare DuckDB exact self-join on name and
   birth date over the same records in the same process (the cheapest linkage there is);
@@ -110,6 +111,34 @@ def trafficking_plaintext() -> None:
            cluster_accuracy(done.clusters, truth_ids), seconds)
 
 
+def trafficking_two_parties() -> None:
+    """Two organisations' generated records linked in plaintext and on encodings: what encoding costs."""
+    from palermo.link.sharing import encode_persons, match_files
+
+    records = person_records(TRAFFICKING_RECORDS, seed=5, organisations=2)
+    frame = prepare_persons(
+        records.rename({"record_id": "unique_id", "org": "source_dataset", "passport": "document"}).drop("person_id")
+    )
+    truth = true_pairs(records).rename({"record_id_l": "unique_id_l", "record_id_r": "unique_id_r"})
+    orgs = dict(zip(records["record_id"].to_list(), records["org"].to_list(), strict=True))
+    across = truth.filter(
+        pl.col("unique_id_l").replace_strict(orgs) != pl.col("unique_id_r").replace_strict(orgs)
+    )
+    name = f"trafficking-2orgs-{TRAFFICKING_RECORDS // 1000}k"
+    started = time.perf_counter()
+    plain = resolve(frame, link_type="link_only")
+    _print(name, "plaintext", pair_accuracy(plain.pairs, across), time.perf_counter() - started)
+    parties = [frame.filter(pl.col("source_dataset") == org) for org in sorted(set(orgs.values()))]
+    secret = b"benchmark secret shared by both parties"
+    started = time.perf_counter()
+    pairs = match_files(encode_persons(parties[0], secret), encode_persons(parties[1], secret))
+    found = pairs.select(
+        pl.min_horizontal("record_ref_l", "record_ref_r").alias("unique_id_l"),
+        pl.max_horizontal("record_ref_l", "record_ref_r").alias("unique_id_r"),
+    )
+    _print(name, "encoded", pair_accuracy(found, across), time.perf_counter() - started)
+
+
 def _baseline_seconds(frame: pl.DataFrame) -> float:
     """A bare DuckDB exact self-join on name key and birth date over the prepared records."""
     connection = duckdb.connect()
@@ -157,6 +186,7 @@ LINES: dict[str, Callable[[], None]] = {
     "febrl3": febrl3_plaintext,
     "fake_1000": fake_1000_plaintext,
     "trafficking": trafficking_plaintext,
+    "trafficking-2orgs": trafficking_two_parties,
 }
 QUICK = ("febrl4", "febrl3", "fake_1000")
 
