@@ -31,35 +31,14 @@ import numpy.typing as npt
 import polars as pl
 
 from palermo.link.bloom import BlockingSpec, EncodingSchema, FieldSpec, blocking_keys, encode
+from palermo.link.datasets import FEBRL_BLOCKS, FEBRL_SCHEMA
 from palermo.link.encoded import candidate_pairs, dice_pairs, link_encoded
 
 FEBRL = Path(__file__).resolve().parents[2] / "shared" / "data" / "record_linkage" / "febrl"
 SECRET = b"palermo benchmark secret, not for production"
 TARGET_SECONDS = 120.0
 
-FEBRL_SCHEMA = EncodingSchema(
-    (
-        FieldSpec("given_name", hashes=15),
-        FieldSpec("surname", hashes=15),
-        FieldSpec("street_number", ngram=1, positional=True, hashes=5),
-        FieldSpec("address_1", hashes=5),
-        FieldSpec("address_2", hashes=5),
-        FieldSpec("suburb", hashes=5),
-        FieldSpec("postcode", ngram=1, positional=True, hashes=5),
-        FieldSpec("state", kind="exact", hashes=3),
-        FieldSpec("date_of_birth", ngram=1, positional=True, hashes=10),
-        FieldSpec("soc_sec_id", ngram=1, positional=True, hashes=10),
-    ),
-    length=1024,
-)
 FEBRL_THRESHOLD = 0.6
-FEBRL_BLOCKS = [
-    BlockingSpec("surname_year", (("surname", "soundex"), ("date_of_birth", "year"))),
-    BlockingSpec("given_year", (("given_name", "soundex"), ("date_of_birth", "year"))),
-    BlockingSpec("names", (("given_name", "soundex"), ("surname", "soundex"))),
-    BlockingSpec("postcode_dob", (("postcode", "exact"), ("date_of_birth", "exact"))),
-    BlockingSpec("ssn", (("soc_sec_id", "exact"),)),
-]
 
 SYNTHETIC_SCHEMA = EncodingSchema(
     (

@@ -13,7 +13,8 @@ import pytest
 from tests.support import shared
 
 from palermo.link import encoded
-from palermo.link.bloom import BlockingSpec, EncodingSchema, FieldSpec, blocking_keys, encode
+from palermo.link.bloom import EncodingSchema, blocking_keys, encode
+from palermo.link.datasets import FEBRL_BLOCKS, FEBRL_SCHEMA
 from palermo.link.encoded import (
     candidate_pairs,
     dedupe_encoded,
@@ -25,27 +26,6 @@ from palermo.link.encoded import (
 )
 
 SECRET = b"febrl test secret, 32 bytes long"
-FEBRL_SCHEMA = EncodingSchema(
-    (
-        FieldSpec("given_name", hashes=15),
-        FieldSpec("surname", hashes=15),
-        FieldSpec("street_number", ngram=1, positional=True, hashes=5),
-        FieldSpec("address_1", hashes=5),
-        FieldSpec("address_2", hashes=5),
-        FieldSpec("suburb", hashes=5),
-        FieldSpec("postcode", ngram=1, positional=True, hashes=5),
-        FieldSpec("state", kind="exact", hashes=3),
-        FieldSpec("date_of_birth", ngram=1, positional=True, hashes=10),
-        FieldSpec("soc_sec_id", ngram=1, positional=True, hashes=10),
-    )
-)
-FEBRL_BLOCKS = [
-    BlockingSpec("surname_year", (("surname", "soundex"), ("date_of_birth", "year"))),
-    BlockingSpec("given_year", (("given_name", "soundex"), ("date_of_birth", "year"))),
-    BlockingSpec("names", (("given_name", "soundex"), ("surname", "soundex"))),
-    BlockingSpec("postcode_dob", (("postcode", "exact"), ("date_of_birth", "exact"))),
-    BlockingSpec("ssn", (("soc_sec_id", "exact"),)),
-]
 
 
 def random_bits(n: int, width: int = 16, density: float = 0.4, seed: int = 0) -> npt.NDArray[np.uint8]:

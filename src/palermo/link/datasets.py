@@ -13,9 +13,36 @@ from pathlib import Path
 import polars as pl
 
 from ..errors import InputError
+from .bloom import BlockingSpec, EncodingSchema, FieldSpec
 
 FEBRL_COLUMNS = ("rec_id", "given_name", "surname", "street_number", "address_1", "suburb", "postcode",
                  "date_of_birth", "soc_sec_id")
+
+FEBRL_SCHEMA = EncodingSchema(
+    (
+        FieldSpec("given_name", hashes=15),
+        FieldSpec("surname", hashes=15),
+        FieldSpec("street_number", ngram=1, positional=True, hashes=5),
+        FieldSpec("address_1", hashes=5),
+        FieldSpec("address_2", hashes=5),
+        FieldSpec("suburb", hashes=5),
+        FieldSpec("postcode", ngram=1, positional=True, hashes=5),
+        FieldSpec("state", kind="exact", hashes=3),
+        FieldSpec("date_of_birth", ngram=1, positional=True, hashes=10),
+        FieldSpec("soc_sec_id", ngram=1, positional=True, hashes=10),
+    ),
+    length=1024,
+)
+"""An encoding of FEBRL-layout records (raw columns), weighted towards names, birth date and identifier."""
+FEBRL_BLOCKS = [
+    BlockingSpec("surname_year", (("surname", "soundex"), ("date_of_birth", "year"))),
+    BlockingSpec("given_year", (("given_name", "soundex"), ("date_of_birth", "year"))),
+    BlockingSpec("names", (("given_name", "soundex"), ("surname", "soundex"))),
+    BlockingSpec("postcode_dob", (("postcode", "exact"), ("date_of_birth", "exact"))),
+    BlockingSpec("ssn", (("soc_sec_id", "exact"),)),
+]
+"""Keyed blocking passes for FEBRL-layout records."""
+
 SPLINK_COLUMNS = ("unique_id", "first_name", "surname", "dob", "city", "email", "cluster")
 
 
