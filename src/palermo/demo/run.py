@@ -95,6 +95,6 @@ def run_demo(
             if path.suffix in {".html", ".pdf"}:
                 console.print(f"  {escape(str(path))}")
     console.print(f"database: [bold]{escape(store.display_url())}[/]")
-    console.print("next: `palermo org list`, `palermo rejected`, `palermo report --out report`")
+    console.print("next: `palermo org list`, `palermo rejected`, `palermo link run`, `palermo report --out report`")
     store.engine.dispose()
     return reports
