@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .cli_link import link_app
+from .cli_server import admin_app, serve
 from .errors import PalermoError
 from .settings import get_settings
 from .store.db import Store, open_store
@@ -34,6 +35,8 @@ publish_app = typer.Typer(
 )
 app.add_typer(publish_app, name="publish")
 app.add_typer(link_app, name="link")
+app.add_typer(admin_app, name="admin")
+app.command("serve")(serve)
 
 console = Console()
 err = Console(stderr=True)

@@ -61,3 +61,15 @@ class ConfigurationError(PalermoError):
     """A setting or mapping file is invalid."""
 
     code = "configuration"
+
+
+class AuthenticationError(PalermoError):
+    """Missing, unknown, expired or revoked credentials."""
+
+    code = "unauthorized"
+
+
+class PermissionDeniedError(PalermoError):
+    """The caller is known but its role does not allow the action."""
+
+    code = "forbidden"

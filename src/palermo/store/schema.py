@@ -252,3 +252,26 @@ hit_notice = Table(
     Index("ix_hit_notice_owner", "owner_org_id", "status"),
     UniqueConstraint("query_id", "owner_org_id", "record_ref", name="uq_hit_notice_query_record"),
 )
+
+app_user = Table(
+    "app_user",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("org_id", Id, ForeignKey("organisation.id"), nullable=False),
+    Column("role", String(20), nullable=False, comment="contributor, analyst, auditor or admin"),
+    Column("password_hash", String(200), nullable=False, comment="Argon2id, never the password"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+api_token = Table(
+    "api_token",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("user_id", Id, ForeignKey("app_user.id"), nullable=False),
+    Column("secret_sha256", String(64), nullable=False, comment="SHA-256 of the secret, never the secret"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Index("ix_api_token_user", "user_id"),
+)

@@ -1,0 +1,188 @@
+"""Users of the shared server and their API tokens.
+
+A user belongs to one organisation and has one role. Passwords are kept only as Argon2id hashes.
+An API token is ``plm_<id>.<secret>``: the secret (32 random bytes, URL-safe) is shown once, and
+only its SHA-256 is stored; the id finds the row, the digests are compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, get_args
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Connection, Select, insert, select, update
+
+from ..errors import AuthenticationError, ConflictError, InputError, NotFoundError
+from ..store.db import Store
+from ..store.orgs import get_organisation
+from ..store.schema import api_token, app_user, organisation
+
+Role = Literal["contributor", "analyst", "auditor", "admin"]
+ROLES: tuple[str, ...] = get_args(Role)
+MIN_PASSWORD_CHARS = 12
+MAX_TOKEN_DAYS = 3650
+_PREFIX = "plm_"
+_hasher = PasswordHasher()
+# Verified against when the user is unknown, so that the answer takes as long as for a known user.
+_DUMMY_HASH = _hasher.hash("palermo-no-such-user")
+
+
+class User(BaseModel):
+    """A user of the shared server."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    name: str
+    organisation: str
+    role: Role
+    created_at: datetime
+
+
+class Principal(User):
+    """An authenticated caller: the user and the token it used."""
+
+    token_id: int
+
+
+class IssuedToken(BaseModel):
+    """A new token: ``token`` is the only time the secret is available."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    user: str
+    token: str
+    expires_at: datetime
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite returns naive datetimes; palermo stores UTC."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _sha256(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _user_query() -> Select[Any]:
+    return select(
+        app_user.c.id, app_user.c.name, organisation.c.name.label("organisation"), app_user.c.role,
+        app_user.c.created_at, app_user.c.password_hash,
+    ).select_from(app_user.join(organisation, organisation.c.id == app_user.c.org_id))
+
+
+def _user_row(conn: Connection, name: str) -> dict[str, object] | None:
+    row = conn.execute(_user_query().where(app_user.c.name == " ".join(name.split()))).first()
+    return None if row is None else dict(row._mapping)
+
+
+def _user(row: dict[str, object]) -> User:
+    data = {k: v for k, v in row.items() if k != "password_hash"}
+    data["created_at"] = _utc(row["created_at"])  # type: ignore[arg-type]
+    return User.model_validate(data)
+
+
+def create_user(store: Store, name: str, org: str, role: str, password: str) -> User:
+    """Register user ``name`` of organisation ``org`` with ``role``; only the password's hash is kept."""
+    name = " ".join(name.split())
+    if not name or len(name) > 200:
+        raise InputError("a user name must have 1 to 200 characters", column="name")
+    if role not in ROLES:
+        raise InputError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}", column="role")
+    if len(password) < MIN_PASSWORD_CHARS:
+        raise InputError(f"the password must have at least {MIN_PASSWORD_CHARS} characters", column="password")
+    owner = get_organisation(store, org)
+    hashed = _hasher.hash(password)
+    now = datetime.now(UTC)
+    with store.engine.begin() as conn:
+        if conn.execute(select(app_user.c.id).where(app_user.c.name == name)).first() is not None:
+            raise ConflictError(f"a user called {name!r} already exists")
+        new_id = conn.execute(
+            insert(app_user).returning(app_user.c.id),
+            {"name": name, "org_id": owner.id, "role": role, "password_hash": hashed, "created_at": now},
+        ).scalar_one()
+    return User(id=int(new_id), name=name, organisation=owner.name, role=role, created_at=now)
+
+
+def get_user(store: Store, name: str) -> User:
+    """The user called ``name``."""
+    with store.engine.connect() as conn:
+        row = _user_row(conn, name)
+    if row is None:
+        raise NotFoundError(f"no user called {name!r}")
+    return _user(row)
+
+
+def verify_password(store: Store, name: str, password: str) -> User:
+    """The user, if ``password`` is theirs; otherwise :class:`AuthenticationError` (same for unknown users)."""
+    with store.engine.connect() as conn:
+        row = _user_row(conn, name)
+    stored = str(row["password_hash"]) if row is not None else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        row = None
+    if row is None:
+        raise AuthenticationError("wrong user name or password")
+    if _hasher.check_needs_rehash(stored):
+        with store.engine.begin() as conn:
+            conn.execute(
+                update(app_user).where(app_user.c.id == row["id"]).values(password_hash=_hasher.hash(password))
+            )
+    return _user(row)
+
+
+def issue_token(store: Store, name: str, *, days: int = 90) -> IssuedToken:
+    """A new API token for user ``name``, valid ``days`` days; its secret is returned only here."""
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise InputError(f"a token is valid for 1 to {MAX_TOKEN_DAYS} days", column="days")
+    user = get_user(store, name)
+    secret = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    expires = now + timedelta(days=days)
+    with store.engine.begin() as conn:
+        token_id = conn.execute(
+            insert(api_token).returning(api_token.c.id),
+            {"user_id": user.id, "secret_sha256": _sha256(secret), "created_at": now, "expires_at": expires},
+        ).scalar_one()
+    return IssuedToken(id=int(token_id), user=user.name, token=f"{_PREFIX}{token_id}.{secret}", expires_at=expires)
+
+
+def authenticate_token(store: Store, token: str, *, now: datetime | None = None) -> Principal:
+    """The caller a token belongs to; :class:`AuthenticationError` if it is unknown, expired or revoked."""
+    refused = AuthenticationError("the token is not valid")
+    head, _, secret = token.removeprefix(_PREFIX).partition(".")
+    if not token.startswith(_PREFIX) or not head.isdigit() or not secret or len(head) > 18:
+        raise refused
+    with store.engine.connect() as conn:
+        row = conn.execute(
+            _user_query()
+            .add_columns(api_token.c.secret_sha256, api_token.c.expires_at, api_token.c.revoked_at)
+            .join(api_token, api_token.c.user_id == app_user.c.id)
+            .where(api_token.c.id == int(head))
+        ).first()
+    if row is None or not hmac.compare_digest(str(row.secret_sha256), _sha256(secret)):
+        raise refused
+    if row.revoked_at is not None:
+        raise AuthenticationError("the token was revoked")
+    if _utc(row.expires_at) <= (now or datetime.now(UTC)):
+        raise AuthenticationError("the token has expired")
+    user = _user(dict(row._mapping))
+    return Principal(**user.model_dump(), token_id=int(head))
+
+
+def revoke_token(store: Store, token_id: int) -> None:
+    """Revoke token ``token_id`` at once; revoking twice is harmless."""
+    with store.engine.begin() as conn:
+        found = conn.execute(select(api_token.c.revoked_at).where(api_token.c.id == token_id)).first()
+        if found is None:
+            raise NotFoundError(f"no token {token_id}")
+        if found.revoked_at is None:
+            conn.execute(update(api_token).where(api_token.c.id == token_id).values(revoked_at=datetime.now(UTC)))
