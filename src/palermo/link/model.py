@@ -229,23 +229,3 @@ def settings_for(
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=True,
     )
-
-
-def model_summary(model: dict[str, Any]) -> list[dict[str, object]]:
-    """Per comparison level: its label and trained m, u and Bayes factor (for reports and tests)."""
-    out: list[dict[str, object]] = []
-    for comparison in model.get("comparisons", []):
-        for level in comparison.get("comparison_levels", []):
-            if level.get("is_null_level"):
-                continue
-            m, u = level.get("m_probability"), level.get("u_probability")
-            out.append(
-                {
-                    "comparison": comparison.get("output_column_name"),
-                    "level": level.get("label_for_charts", level.get("sql_condition")),
-                    "m": m,
-                    "u": u,
-                    "bayes_factor": (m / u) if isinstance(m, float) and isinstance(u, float) and u > 0 else None,
-                }
-            )
-    return out
