@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .cli_audit import audit_app
 from .cli_link import link_app
 from .cli_server import admin_app, serve
 from .errors import PalermoError
@@ -36,6 +37,7 @@ publish_app = typer.Typer(
 app.add_typer(publish_app, name="publish")
 app.add_typer(link_app, name="link")
 app.add_typer(admin_app, name="admin")
+app.add_typer(audit_app, name="audit")
 app.command("serve")(serve)
 
 console = Console()

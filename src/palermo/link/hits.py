@@ -3,7 +3,7 @@
 The answer is only hit or no hit and which organisations to contact. Each organisation holding a
 matching record gets a notice and decides whether to disclose it (owner-approved disclosure, as
 FIU.net's Ma3tch and Europol's SIENA/EIS work). Every query, notice and decision is recorded with
-who, when and the stated purpose.
+who, when and the stated purpose, and appended to the audit log (:mod:`palermo.audit`).
 
 Lookups go through keyed digests (:mod:`palermo.link.keys`), indexed in ``identity_key``:
 
@@ -23,6 +23,7 @@ from typing import Any, Literal
 import polars as pl
 from sqlalchemy import Connection, delete, insert, select, update
 
+from .. import audit
 from ..errors import ConflictError, InputError, NotFoundError
 from ..store.db import Store
 from ..store.orgs import get_organisation
@@ -169,8 +170,8 @@ def ask(
 def record_query(
     store: Store, org_id: int, asked_by: str, purpose: str, kind: str, mode: str, matches: pl.DataFrame
 ) -> HitAnswer:
-    """Record a query and a notice per matching record (one transaction); return the answer."""
-    with store.engine.begin() as conn:
+    """Record a query, a notice per matching record and an audit entry (one transaction); return the answer."""
+    with audit.transaction(store) as conn:
         query_id = conn.execute(
             insert(hit_query).returning(hit_query.c.id),
             {
@@ -196,6 +197,11 @@ def record_query(
         names = (
             conn.execute(select(organisation.c.name).where(organisation.c.id.in_(owners))).scalars().all()
             if owners else []
+        )
+        audit.append(
+            conn, actor=asked_by, org_id=org_id, action="hit.ask", purpose=purpose,
+            records=[f"{owner}:{ref}" for owner, ref in matches.select("org_id", "record_ref").iter_rows()],
+            details={"query_id": int(query_id), "kind": kind, "mode": mode, "hit": bool(owners)},
         )
     return HitAnswer(query_id=int(query_id), hit=bool(owners), organisations=sorted(str(n) for n in names))
 
@@ -241,7 +247,7 @@ def answers(store: Store, org: str) -> list[Notice]:
 def decide(store: Store, notice_id: int, *, org: str, decided_by: str, disclose: bool, note: str = "") -> Notice:
     """The holder ``org`` discloses or declines notice ``notice_id``; a decision is final."""
     owner = get_organisation(store, org)
-    with store.engine.begin() as conn:
+    with audit.transaction(store) as conn:
         found = _notices(conn, hit_notice.c.id == notice_id, hit_notice.c.owner_org_id == owner.id)
         if not found:
             raise NotFoundError(f"no notice {notice_id} for organisation {org!r}")
@@ -256,5 +262,12 @@ def decide(store: Store, notice_id: int, *, org: str, decided_by: str, disclose:
                 decided_by=decided_by,
                 note=note or None,
             )
+        )
+        decision = "disclosed" if disclose else "declined"
+        audit.append(
+            conn, actor=decided_by, org_id=owner.id, action="hit.decide",
+            purpose=f"answer hit query {found[0].query_id}: {decision}",
+            records=[f"{owner.id}:{found[0].record_ref}"],
+            details={"notice_id": notice_id, "query_id": found[0].query_id, "decision": decision, "note": note},
         )
         return _notices(conn, hit_notice.c.id == notice_id)[0]

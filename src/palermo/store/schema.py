@@ -275,3 +275,19 @@ api_token = Table(
     Column("revoked_at", DateTime(timezone=True), nullable=True),
     Index("ix_api_token_user", "user_id"),
 )
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("org_id", Id, ForeignKey("organisation.id"), nullable=True, comment="the actor's organisation"),
+    Column("action", String(60), nullable=False, comment="e.g. hit.ask, hit.decide, cases.read"),
+    Column("purpose", Text, nullable=False),
+    Column("records", JSON, nullable=False, comment="refs of the records read or written"),
+    Column("details", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False, comment="hash of the previous entry (64 zeros first)"),
+    Column("hash", String(64), nullable=False, comment="SHA-256 of this entry's canonical JSON"),
+    Index("ix_audit_log_org", "org_id"),
+)
