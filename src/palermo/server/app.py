@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import Depends, FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
@@ -78,33 +77,6 @@ class HitRequest(BaseModel):
     kind: Literal["person", "phone", "email", "document", "bank_account"]
     purpose: str = Field(min_length=1, max_length=2000)
     query: dict[str, str] = Field(max_length=20)
-
-
-class HitResponse(BaseModel):
-    """Hit or no hit, and which organisations to contact; never a record."""
-
-    query_id: int
-    hit: bool
-    organisations: list[str]
-
-
-class NoticeOut(BaseModel):
-    """A notice to the holder of a matching record."""
-
-    id: int
-    query_id: int
-    asked_at: datetime
-    asking_org: str
-    asked_by: str
-    purpose: str
-    kind: str
-    mode: str
-    record_ref: str
-    score: float
-    status: str
-    decided_at: datetime | None
-    decided_by: str | None
-    note: str | None
 
 
 class Decision(BaseModel):
@@ -228,10 +200,7 @@ def create_app(settings_or_url: Settings | Store | str) -> FastAPI:
 
 
 def _routes(app: FastAPI) -> None:
-    from ..link.hits import ask, decide, inbox
-
-    def notice_out(notice: Any) -> NoticeOut:
-        return NoticeOut.model_validate(notice, from_attributes=True)
+    from ..link.hits import HitAnswer, Notice, ask, decide, inbox
 
     @app.get("/health")
     def health() -> Health:
@@ -243,26 +212,24 @@ def _routes(app: FastAPI) -> None:
         """Who the token belongs to."""
         return Me(user=caller.name, organisation=caller.organisation, role=caller.role)
 
-    @app.post("/api/hits")
-    def hits(body: HitRequest, caller: Asker, store: StoreDep) -> HitResponse:
+    @app.post("/api/hits", response_model=HitAnswer)
+    def hits(body: HitRequest, caller: Asker, store: StoreDep) -> HitAnswer:
         """Ask whether another organisation holds this person or identifier (contributors and analysts)."""
-        answer = ask(
+        return ask(
             store, org=caller.organisation, asked_by=caller.name, purpose=body.purpose, kind=body.kind,
             query=body.query,
         )
-        return HitResponse(query_id=answer.query_id, hit=answer.hit, organisations=answer.organisations)
 
-    @app.get("/api/inbox")
-    def notices(caller: Caller, store: StoreDep) -> list[NoticeOut]:
+    @app.get("/api/inbox", response_model=list[Notice])
+    def notices(caller: Caller, store: StoreDep) -> list[Notice]:
         """Notices about records the caller's organisation holds."""
-        return [notice_out(n) for n in inbox(store, caller.organisation)]
+        return inbox(store, caller.organisation)
 
-    @app.post("/api/notices/{notice_id}/decision")
+    @app.post("/api/notices/{notice_id}/decision", response_model=Notice)
     def decision(
         notice_id: Annotated[int, Path(ge=1, lt=2**63)], body: Decision, caller: Decider, store: StoreDep
-    ) -> NoticeOut:
+    ) -> Notice:
         """Disclose or decline a notice of the caller's organisation (analysts and admins); final."""
-        return notice_out(
-            decide(store, notice_id, org=caller.organisation, decided_by=caller.name, disclose=body.disclose,
-                   note=body.note)
+        return decide(
+            store, notice_id, org=caller.organisation, decided_by=caller.name, disclose=body.disclose, note=body.note
         )
