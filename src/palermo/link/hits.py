@@ -99,7 +99,21 @@ def _query_frame(kind: str, query: dict[str, str]) -> pl.DataFrame:
     return prepare_persons(pl.DataFrame([row], schema={name: pl.Utf8 for name in row}))
 
 
-def _candidates(conn: Connection, mode: str, kinds_digests: pl.DataFrame, asking_org: int) -> pl.DataFrame:
+def check_query(kind: str, purpose: str) -> None:
+    """Refuse an unknown kind of query or one without a stated purpose."""
+    if kind not in KINDS:
+        raise InputError(f"unknown query kind {kind!r}; expected one of {', '.join(KINDS)}", column="kind")
+    if not purpose.strip():
+        raise InputError("every query needs a stated purpose", column="purpose")
+
+
+def keys_of_kind(keys: pl.DataFrame, kind: str) -> pl.DataFrame:
+    """The keys (``kind`` column) a query of ``kind`` looks up: every person key, or the one identifier."""
+    return keys.filter(pl.col("kind").str.starts_with("person:") if kind == "person" else pl.col("kind") == kind)
+
+
+def find_candidates(conn: Connection, mode: str, kinds_digests: pl.DataFrame, asking_org: int) -> pl.DataFrame:
+    """Other organisations' records (org_id, record_ref, kind) indexed under one of these digests in ``mode``."""
     if kinds_digests.is_empty():
         return pl.DataFrame(schema={"org_id": pl.Int64, "record_ref": pl.Utf8, "kind": pl.Utf8})
     found = conn.execute(
@@ -144,19 +158,15 @@ def ask(
     (``given_name``, ``family_name``, ``full_name``, ``birth_date``, ``birth_year``, ``sex``,
     ``citizenship``) for a person.
     """
-    if kind not in KINDS:
-        raise InputError(f"unknown query kind {kind!r}; expected one of {', '.join(KINDS)}", column="kind")
-    if not purpose.strip():
-        raise InputError("every query needs a stated purpose", column="purpose")
+    check_query(kind, purpose)
     asking = get_organisation(store, org)
     prepared = _query_frame(kind, query)
-    values = key_values(prepared)
-    values = values.filter(pl.col("kind").str.starts_with("person:") if kind == "person" else pl.col("kind") == kind)
+    values = keys_of_kind(key_values(prepared), kind)
     if values.is_empty():
         raise InputError(f"the {kind} query holds nothing to look up (after normalisation)", column=kind)
     keyed = digests(values, deployment_key(store))
     with store.engine.connect() as conn:
-        candidates = _candidates(conn, _PLAIN, keyed, asking.id)
+        candidates = find_candidates(conn, _PLAIN, keyed, asking.id)
     if kind == "person" and candidates.height:
         run = latest_run(store)
         if run is None:

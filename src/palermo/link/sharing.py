@@ -29,7 +29,7 @@ from ..store.orgs import get_organisation
 from ..store.schema import identity_key, shared_encoding
 from .bloom import EncodingSchema, FieldSpec, Packed, derive_key, encode
 from .encoded import dice_pairs, link_encoded
-from .hits import KINDS, HitAnswer, record_query
+from .hits import HitAnswer, check_query, find_candidates, keys_of_kind, record_query
 from .keys import digests, key_values, names_only
 
 PERSON_SCHEMA = EncodingSchema(
@@ -175,27 +175,15 @@ def ask_encoded(
     An identifier query matches digests of that kind; a person query finds candidates by person-key
     digests and keeps those whose Dice similarity reaches ``threshold``.
     """
-    if kind not in KINDS:
-        raise InputError(f"unknown query kind {kind!r}; expected one of {', '.join(KINDS)}", column="kind")
-    if not purpose.strip():
-        raise InputError("every query needs a stated purpose", column="purpose")
+    check_query(kind, purpose)
     if len(query.refs) != 1:
         raise InputError(f"an encoded query holds exactly one record, not {len(query.refs)}")
     asking = get_organisation(store, org)
-    wanted = query.keys.filter(
-        pl.col("kind").str.starts_with("person:") if kind == "person" else pl.col("kind") == kind
-    ).filter(~pl.col("kind").map_elements(names_only, return_dtype=pl.Boolean))
+    wanted = keys_of_kind(query.keys, kind).filter(~pl.col("kind").map_elements(names_only, return_dtype=pl.Boolean))
     if wanted.is_empty():
         raise InputError(f"the encoded query holds no {kind} key to look up", column=kind)
     with store.engine.connect() as conn:
-        found = conn.execute(
-            select(identity_key.c.org_id, identity_key.c.record_ref).where(
-                identity_key.c.mode == _MODE,
-                identity_key.c.org_id != asking.id,
-                identity_key.c.digest.in_(wanted["digest"].to_list()),
-            ).distinct()
-        ).all()
-        candidates = pl.DataFrame(found, schema={"org_id": pl.Int64, "record_ref": pl.Utf8}, orient="row")
+        candidates = find_candidates(conn, _MODE, wanted, asking.id).unique(["org_id", "record_ref"]).drop("kind")
         if kind == "person" and candidates.height:
             stored = conn.execute(
                 select(shared_encoding.c.org_id, shared_encoding.c.record_ref, shared_encoding.c.bits).where(
