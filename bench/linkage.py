@@ -37,7 +37,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from palermo.demo.linkage_benchmark import person_records, true_pairs
+from palermo.demo.linkage_benchmark import as_person_input, person_records, true_pairs
 from palermo.link.datasets import read_febrl, read_splink_people
 from palermo.link.evaluate import Accuracy, cluster_accuracy, pair_accuracy, pairs_within
 from palermo.link.model import blocking_keys_for, pairs_of
@@ -94,8 +94,7 @@ def fake_1000_plaintext() -> None:
 
 def _trafficking(n: int) -> tuple[pl.DataFrame, pl.DataFrame]:
     records = person_records(n, seed=0)
-    frame = records.rename({"record_id": "unique_id", "org": "source_dataset", "passport": "document"})
-    return frame.drop("person_id"), records
+    return as_person_input(records), records
 
 
 def trafficking_plaintext() -> None:
@@ -117,7 +116,7 @@ def trafficking_two_parties() -> None:
 
     records = person_records(TRAFFICKING_RECORDS, seed=5, organisations=2)
     frame = prepare_persons(
-        records.rename({"record_id": "unique_id", "org": "source_dataset", "passport": "document"}).drop("person_id")
+        as_person_input(records)
     )
     truth = true_pairs(records).rename({"record_id_l": "unique_id_l", "record_id_r": "unique_id_r"})
     orgs = dict(zip(records["record_id"].to_list(), records["org"].to_list(), strict=True))

@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from palermo.demo.linkage_benchmark import person_records
+from palermo.demo.linkage_benchmark import as_person_input, person_records
 from palermo.errors import InputError
 from palermo.link.evaluate import pair_accuracy
 from palermo.link.hits import inbox
@@ -32,7 +32,7 @@ def two_orgs() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     records = person_records(3000, seed=5, organisations=2)
     orgs = sorted(records["org"].unique().to_list())
     prepared = prepare_persons(
-        records.rename({"record_id": "unique_id", "org": "source_dataset", "passport": "document"}).drop("person_id")
+        as_person_input(records)
     )
     left = prepared.filter(pl.col("source_dataset") == orgs[0])
     right = prepared.filter(pl.col("source_dataset") == orgs[1])

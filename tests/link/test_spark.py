@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from palermo.demo.linkage_benchmark import person_records
+from palermo.demo.linkage_benchmark import as_person_input, person_records
 from palermo.link.persons import prepare_persons
 from palermo.link.resolve import DbApiFactory, predict, train
 
@@ -34,7 +34,7 @@ def test_spark_finds_the_matches_duckdb_finds(spark: tuple[DbApiFactory, Any]) -
     factory, _ = spark
     records = person_records(1200, seed=11, organisations=3)
     frame = prepare_persons(
-        records.rename({"record_id": "unique_id", "org": "source_dataset", "passport": "document"}).drop("person_id")
+        as_person_input(records)
     )
     model = train(frame)
     threshold = 0.9

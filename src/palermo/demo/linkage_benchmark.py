@@ -274,6 +274,13 @@ def true_pairs(records: pl.DataFrame) -> pl.DataFrame:
             .sort("record_id_l", "record_id_r"))
 
 
+def as_person_input(records: pl.DataFrame) -> pl.DataFrame:
+    """The records without their truth, in the input layout of :func:`palermo.link.persons.prepare_persons`."""
+    return records.rename({"record_id": "unique_id", "org": "source_dataset", "passport": "document"}).drop(
+        "person_id"
+    )
+
+
 def write_benchmark(out_dir: Path | str, n_records: int, seed: int = 0) -> Path:
     """Write ``person_records(n_records, seed=seed)`` to ``out_dir/linkage_records.csv`` (UTF-8); its path."""
     out = Path(out_dir)

@@ -56,6 +56,13 @@ def _linker(frames: list[pl.DataFrame], settings: Any, db_api: DatabaseAPISubCla
     return Linker(tables if len(tables) > 1 else tables[0], settings, log_level=logging.ERROR)
 
 
+def _inputs(frame: pl.DataFrame, link_type: str) -> list[pl.DataFrame]:
+    """Splink's input tables: one per source for ``link_only``, else the frame itself."""
+    if link_type == "link_only":
+        return [part for _, part in frame.group_by("source_dataset", maintain_order=True)]
+    return [frame]
+
+
 def train(
     frame: pl.DataFrame,
     *,
@@ -66,11 +73,7 @@ def train(
 ) -> dict[str, Any]:
     """Train the person model on ``frame`` (or a seeded random sample of it) without labels."""
     sample = frame.sample(training_records, seed=seed) if frame.height > training_records else frame
-    if link_type == "link_only":
-        parts = [part for _, part in sample.group_by("source_dataset", maintain_order=True)]
-    else:
-        parts = [sample]
-    linker = _linker(parts, settings_for(frame, link_type), db_api())
+    linker = _linker(_inputs(sample, link_type), settings_for(frame, link_type), db_api())
     training = linker.training
     training.estimate_probability_two_random_records_match(deterministic_rules_for(frame), recall=0.8)
     training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=seed)
@@ -104,11 +107,9 @@ def predict(
     db_api: DbApiFactory = duckdb_api,
 ) -> pl.DataFrame:
     """Scored pairs of ``frame`` at or above ``threshold`` (match probability)."""
-    frames = [frame]
-    if model.get("link_type") == "link_only":
-        frames = [part for _, part in frame.group_by("source_dataset", maintain_order=True)]
     api = db_api()
-    linker = _linker(frames, model_for_dialect(model, frame, api.sql_dialect.sql_dialect_str), api)
+    settings = model_for_dialect(model, frame, api.sql_dialect.sql_dialect_str)
+    linker = _linker(_inputs(frame, model.get("link_type", "dedupe_only")), settings, api)
     result = linker.inference.predict(threshold_match_probability=threshold)
     pairs = _pairs_frame(result)
     return _ordered_pairs(pairs.with_columns(pl.col("unique_id_l", "unique_id_r").cast(pl.Utf8)))
