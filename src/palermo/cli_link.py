@@ -15,9 +15,6 @@ from .errors import InputError
 if TYPE_CHECKING:
     from .link.hits import HitAnswer
 
-MAX_DRAWN = 1_500
-"""Most nodes drawn in one network picture."""
-
 link_app = typer.Typer(
     no_args_is_help=True, help="Link persons, phones and accounts across organisations; hit/no-hit queries."
 )
@@ -284,53 +281,19 @@ def link_network(
 ) -> None:
     """The network of persons, phones, accounts, documents, addresses and cases the links make."""
     from .cli import console, store
-    from .errors import NotFoundError
     from .link.entities import network_records
-    from .link.network import (
-        brokers,
-        build_graph,
-        communities,
-        component_members,
-        components,
-        draw,
-        entity_subgraph,
-        write_graphml,
-    )
+    from .link.network_files import write_network
 
     with console.status("building the network"):
-        graph = build_graph(network_records(store()))
-        out.mkdir(parents=True, exist_ok=True)
-        write_graphml(graph, out / "network.graphml")
-        parts = components(graph)
-        parts.write_csv(out / "components.csv")
-        ranked = brokers(graph, top=max(top, 50))
-        ranked.write_csv(out / "brokers.csv")
-        communities(graph).write_csv(out / "communities.csv")
-        if entity is not None:
-            try:
-                picture = entity_subgraph(graph, entity)
-            except KeyError as exc:
-                raise NotFoundError(f"no entity {entity!r} in the network (see `palermo link entities`)") from exc
-            title = f"network around {entity}"
-        else:
-            spanning_ids = parts.filter(parts["spans_orgs"])["id"].to_list() or parts["id"].to_list()[:1]
-            members = component_members(graph)
-            picture = graph.subgraph(members.filter(members["id"].is_in(spanning_ids[:1]))["node"].to_list()).copy()
-            title = "largest network spanning several organisations"
-            if picture.number_of_nodes() > MAX_DRAWN:
-                busiest = max((n for n in picture if n.startswith("person:")), key=picture.degree)
-                picture = entity_subgraph(picture, busiest.removeprefix("person:"), radius=2)
-                title = f"around {busiest} in the largest network spanning several organisations"
-        draw(picture, out / "network.svg", title=title, max_nodes=MAX_DRAWN)
-    spanning = parts.filter(parts["spans_orgs"])
+        done = write_network(network_records(store()), out, entity=entity, top=top)
     console.print(
-        f"{graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} links; {spanning.height:,} connected "
+        f"{done.nodes:,} nodes, {done.edges:,} links; {done.spanning_orgs:,} connected "
         f"networks span several organisations; files in {escape(str(out))}"
     )
     table = Table(title="brokers (betweenness)")
     for column in ("node", "kind", "betweenness", "degree", "orgs"):
         table.add_column(column)
-    for row in ranked.head(top).iter_rows(named=True):
+    for row in done.brokers.head(top).iter_rows(named=True):
         table.add_row(escape(row["node"]), row["kind"], f"{row['betweenness']:.4f}", str(row["degree"]),
                       escape(row["orgs"] or ""))
     console.print(table)
