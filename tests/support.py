@@ -12,6 +12,17 @@ import pytest
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 PG_ADMIN = os.environ.get("PALERMO_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 REPO = Path(__file__).resolve().parents[1]
+HEADER = [
+    "cas_RegistrationYear",
+    "prs_Gender",
+    "prs_Citizenship",
+    "vic_AgeBand",
+    "vic_MajorityStatus",
+    "vic_TypeOfExploitation",
+    "prs_FirstName",
+    "prs_Birthdate",
+]
+"""HTCDS columns of the small files the ingestion tests write."""
 
 
 def shared(relative: str) -> Path:

@@ -28,6 +28,7 @@ from typing import Any
 import openpyxl
 import pytest
 from sqlalchemy import func, select
+from tests.support import HEADER
 
 from palermo.errors import InputError, NotFoundError
 from palermo.ingest.pipeline import ingest_file
@@ -37,16 +38,6 @@ from palermo.store.orgs import add_organisation
 from palermo.store.schema import case_record, ingest_batch, metadata, person_identity, quarantine
 
 PALERMO = str(Path(sys.executable).with_name("palermo"))
-HEADER = [
-    "cas_RegistrationYear",
-    "prs_Gender",
-    "prs_Citizenship",
-    "vic_AgeBand",
-    "vic_MajorityStatus",
-    "vic_TypeOfExploitation",
-    "prs_FirstName",
-    "prs_Birthdate",
-]
 GOOD = ["2019", "Feminine", "TH", "18--20", "Adult", "ForcedLabour", "Ana", "2000-01-02"]
 FORMULA = '=HYPERLINK("http://evil","click")'
 NEXT_YEAR = date.today().year + 1

@@ -19,6 +19,7 @@ from typing import Any
 import openpyxl
 import pytest
 from sqlalchemy import Table, select
+from tests.support import HEADER
 
 from palermo.ingest.pipeline import ingest_file
 from palermo.ingest.report import FileReport
@@ -27,16 +28,6 @@ from palermo.store.db import Store
 from palermo.store.orgs import add_organisation
 from palermo.store.schema import case_record, ingest_batch, person_identity, quarantine
 
-HEADER = [
-    "cas_RegistrationYear",
-    "prs_Gender",
-    "prs_Citizenship",
-    "vic_AgeBand",
-    "vic_MajorityStatus",
-    "vic_TypeOfExploitation",
-    "prs_FirstName",
-    "prs_Birthdate",
-]
 ROWS = [
     ["2019", "Feminine", "Côte d'Ivoire", "18--20", "Adult", "ForcedLabour", "Zoé", "2000-01-02"],
     ["2020", "M", "THA", "9--17", "Minor", "Sexual exploitation;Forced labour", "Somchaï", "12/03/2008"],
