@@ -6,15 +6,14 @@ Every error, palermo's own, authentication, validation or an unknown route, has 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import Depends, FastAPI, Path, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from ..errors import (
@@ -28,7 +27,8 @@ from ..errors import (
 )
 from ..settings import Settings
 from ..store.db import Store, StoreUnavailableError, open_store
-from .identity import Principal, Role, authenticate_token
+from .deps import Caller
+from .identity import Role
 
 STATUS: dict[type[PalermoError], int] = {
     InputError: 422,
@@ -67,25 +67,6 @@ class Me(BaseModel):
     user: str
     organisation: str
     role: Role
-
-
-class HitRequest(BaseModel):
-    """A hit/no-hit query, in plaintext mode."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    kind: Literal["person", "phone", "email", "document", "bank_account"]
-    purpose: str = Field(min_length=1, max_length=2000)
-    query: dict[str, str] = Field(max_length=20)
-
-
-class Decision(BaseModel):
-    """The holder's decision on a notice."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    disclose: bool
-    note: str = Field(default="", max_length=2000)
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -128,42 +109,6 @@ async def _unexpected_error(_request: Request, _exc: Exception) -> JSONResponse:
     return _error(500, "internal", "internal server error")
 
 
-def _store(request: Request) -> Store:
-    store: Store = request.app.state.store
-    return store
-
-
-StoreDep = Annotated[Store, Depends(_store)]
-_bearer = HTTPBearer(auto_error=False)
-
-
-def current_user(
-    store: StoreDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Principal:
-    """The caller named by the ``Authorization: Bearer`` token."""
-    if credentials is None:
-        raise AuthenticationError("an Authorization: Bearer token is required")
-    return authenticate_token(store, credentials.credentials)
-
-
-Caller = Annotated[Principal, Depends(current_user)]
-
-
-def require(*roles: str) -> Callable[[Principal], Principal]:
-    """A dependency admitting only callers with one of ``roles``."""
-
-    def check(caller: Caller) -> Principal:
-        if caller.role not in roles:
-            raise PermissionDeniedError(f"the {caller.role} role cannot do this (needs {' or '.join(roles)})")
-        return caller
-
-    return check
-
-
-Asker = Annotated[Principal, Depends(require("contributor", "analyst"))]
-Decider = Annotated[Principal, Depends(require("analyst", "admin"))]
-
-
 def _resolve(source: Settings | Store | str) -> tuple[Store, bool]:
     """The store to serve and whether the app owns (and so disposes of) it."""
     if isinstance(source, Store):
@@ -200,7 +145,7 @@ def create_app(settings_or_url: Settings | Store | str) -> FastAPI:
 
 
 def _routes(app: FastAPI) -> None:
-    from ..link.hits import HitAnswer, Notice, ask, decide, inbox
+    from .routes import hits
 
     @app.get("/health")
     def health() -> Health:
@@ -212,24 +157,5 @@ def _routes(app: FastAPI) -> None:
         """Who the token belongs to."""
         return Me(user=caller.name, organisation=caller.organisation, role=caller.role)
 
-    @app.post("/api/hits", response_model=HitAnswer)
-    def hits(body: HitRequest, caller: Asker, store: StoreDep) -> HitAnswer:
-        """Ask whether another organisation holds this person or identifier (contributors and analysts)."""
-        return ask(
-            store, org=caller.organisation, asked_by=caller.name, purpose=body.purpose, kind=body.kind,
-            query=body.query,
-        )
-
-    @app.get("/api/inbox", response_model=list[Notice])
-    def notices(caller: Caller, store: StoreDep) -> list[Notice]:
-        """Notices about records the caller's organisation holds."""
-        return inbox(store, caller.organisation)
-
-    @app.post("/api/notices/{notice_id}/decision", response_model=Notice)
-    def decision(
-        notice_id: Annotated[int, Path(ge=1, lt=2**63)], body: Decision, caller: Decider, store: StoreDep
-    ) -> Notice:
-        """Disclose or decline a notice of the caller's organisation (analysts and admins); final."""
-        return decide(
-            store, notice_id, org=caller.organisation, decided_by=caller.name, disclose=body.disclose, note=body.note
-        )
+    for module in (hits,):
+        app.include_router(module.router)
