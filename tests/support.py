@@ -39,3 +39,11 @@ def run_palermo(*args: str, cwd: Path, env: dict[str, str] | None = None) -> sub
     return subprocess.run(
         [sys.executable, "-m", "palermo", *args], cwd=cwd, capture_output=True, text=True, env=full, check=False
     )
+
+
+def cases_csv(path: Path, rows: int, *, name: str = "Ana", year: int = 2019) -> Path:
+    """A valid HTCDS CSV of ``rows`` cases (first names ``name0``, ``name1``, ...) written at ``path``."""
+    lines = [",".join(HEADER)]
+    lines += [f"{year},Feminine,TH,18--20,Adult,ForcedLabour,{name}{i},2000-01-{1 + i % 28:02d}" for i in range(rows)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -16,6 +16,7 @@ from sqlalchemy.sql import Select
 
 from .bulk import run_sqlite_worker
 from .db import Store
+from .tenancy import enter_tenant_adbc, tenant_of
 
 
 def compile_select(store: Store, query: Select[tuple[object, ...]]) -> str:
@@ -37,7 +38,10 @@ def read_arrow(store: Store, query: Select[tuple[object, ...]]) -> pl.DataFrame:
             return pl.read_ipc(out).rechunk()
     import adbc_driver_postgresql.dbapi as driver
 
+    tenant = tenant_of(store)
     with driver.connect(store.adbc_uri()) as conn, conn.cursor() as cur:
+        if tenant is not None:
+            enter_tenant_adbc(cur, *tenant)
         cur.execute(sql)
         loaded = pl.from_arrow(cur.fetch_arrow_table())
     assert isinstance(loaded, pl.DataFrame)

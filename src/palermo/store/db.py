@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.pool import NullPool
 
 from ..errors import ConfigurationError, PalermoError
+from . import tenancy
 
 
 class StoreUnavailableError(PalermoError):
@@ -94,7 +95,9 @@ def create_store_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, poolclass=NullPool)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    tenancy.install(engine)
+    return engine
 
 
 def _alembic_config(engine: Engine) -> Config:

@@ -135,9 +135,9 @@ def downgrade() -> None:
         for table in PROTECTED:
             op.execute(f"DROP POLICY IF EXISTS palermo_tenant_read ON {table}")
             op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
-            op.execute(f"REVOKE SELECT ON {table} FROM {TENANT_ROLE}")
+            op.execute(f"REVOKE SELECT ON {table} FROM {TENANT_ROLE}")  # noqa: S608 (constant names)
         for table in READABLE:
-            op.execute(f"REVOKE SELECT ON {table} FROM {TENANT_ROLE}")
+            op.execute(f"REVOKE SELECT ON {table} FROM {TENANT_ROLE}")  # noqa: S608 (constant names)
         op.execute("DROP FUNCTION IF EXISTS palermo_granted_levels()")
         op.execute("DROP FUNCTION IF EXISTS palermo_tenant_org()")
     with op.batch_alter_table("ingest_job", schema=None) as batch_op:
