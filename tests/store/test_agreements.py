@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text, update
+from tests.support import cases_csv
 
 from palermo import audit
 from palermo.errors import InputError, NotFoundError, PermissionDeniedError
@@ -22,7 +23,6 @@ from palermo.store.db import Store
 from palermo.store.orgs import add_organisation
 from palermo.store.schema import case_record, ingest_batch, person_identity, quarantine, sharing_agreement
 from palermo.store.tenancy import tenant_of, tenant_store
-from tests.support import cases_csv
 
 ORGS = {"Hope": 3, "Police": 4, "Ministry": 5}
 
