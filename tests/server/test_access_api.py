@@ -20,6 +20,7 @@ from palermo.store.agreements import grant
 from palermo.store.db import Store
 from palermo.store.orgs import add_organisation
 
+Api = tuple[TestClient, dict[str, dict[str, str]]]
 HOLDINGS = {"Hope": 12, "Police": 15, "Ministry": 20}
 ROLES = {"hope-analyst": ("Hope", "analyst"), "hope-contrib": ("Hope", "contributor"),
          "hope-auditor": ("Hope", "auditor"), "police-analyst": ("Police", "analyst"), "root": ("Hope", "admin")}
@@ -45,13 +46,13 @@ def api(setup: tuple[TestClient, dict[str, dict[str, str]]]) -> Iterator[tuple[T
         yield client, headers
 
 
-def _cases(client: TestClient, headers: dict[str, str], **params: object) -> list[dict[str, object]]:
+def _cases(client: TestClient, headers: dict[str, str], **params: str | int | bool) -> list[dict[str, object]]:
     response = client.get("/api/cases", headers=headers, params={**WHY, "limit": 1000, **params})
     assert response.status_code == 200, response.text
     return list(response.json()["cases"])
 
 
-def test_cases_follow_the_agreements(store: Store, api: tuple[TestClient, dict[str, dict[str, str]]]) -> None:
+def test_cases_follow_the_agreements(store: Store, api: Api) -> None:
     client, h = api
     own = _cases(client, h["hope-analyst"])
     assert len(own) == 12 and {c["organisation"] for c in own} == {"Hope"}
@@ -77,7 +78,7 @@ def test_cases_follow_the_agreements(store: Store, api: tuple[TestClient, dict[s
     assert audit.verify(store).ok
 
 
-def test_identifying_fields_need_their_own_grant(store: Store, api: tuple[TestClient, dict[str, dict[str, str]]]) -> None:
+def test_identifying_fields_need_their_own_grant(store: Store, api: Api) -> None:
     client, h = api
     grant(store, "Police", "Hope", "cases", "full", by="p")
     seen = _cases(client, h["hope-analyst"], identifying=True)
@@ -93,7 +94,7 @@ def test_identifying_fields_need_their_own_grant(store: Store, api: tuple[TestCl
 
 
 def test_export_holds_what_may_be_read_in_full_with_formulas_escaped(
-    store: Store, api: tuple[TestClient, dict[str, dict[str, str]]]
+    store: Store, api: Api
 ) -> None:
     client, h = api
     grant(store, "Police", "Hope", "cases", "pseudonymised", by="p")
@@ -108,7 +109,7 @@ def test_export_holds_what_may_be_read_in_full_with_formulas_escaped(
 
 
 def test_report_counts_what_was_shared_in_aggregate(
-    store: Store, api: tuple[TestClient, dict[str, dict[str, str]]]
+    store: Store, api: Api
 ) -> None:
     client, h = api
 
@@ -126,7 +127,7 @@ def test_report_counts_what_was_shared_in_aggregate(
     assert [e.action for e in audit.entries(store, org="Hope", limit=1)] == ["cases.aggregate"]
 
 
-def test_audit_log_is_for_auditors(store: Store, api: tuple[TestClient, dict[str, dict[str, str]]]) -> None:
+def test_audit_log_is_for_auditors(store: Store, api: Api) -> None:
     client, h = api
     _cases(client, h["hope-analyst"])
     _cases(client, h["police-analyst"])
