@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .cli_agreement import agreement_app
 from .cli_audit import audit_app
 from .cli_link import link_app
 from .cli_server import admin_app, serve
@@ -38,6 +39,7 @@ app.add_typer(publish_app, name="publish")
 app.add_typer(link_app, name="link")
 app.add_typer(admin_app, name="admin")
 app.add_typer(audit_app, name="audit")
+app.add_typer(agreement_app, name="agreement")
 app.command("serve")(serve)
 
 console = Console()
