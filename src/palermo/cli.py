@@ -222,11 +222,14 @@ def export_command(
     identifying: Annotated[
         bool, typer.Option("--with-identifying", help="Include names, birth dates, contacts (personal data).")
     ] = False,
+    purpose: Annotated[str, typer.Option("--purpose", help="Why (written to the audit log).")] = "export",
 ) -> None:
-    """Export stored cases to CSV (values that would run as spreadsheet formulas are escaped)."""
+    """Export stored cases to CSV (formulas escaped); the export is written to the audit log."""
+    import getpass
+
     from .store.export import export_cases
 
-    n = export_cases(store(), out, org=org, identifying=identifying)
+    n = export_cases(store(), out, org=org, identifying=identifying, actor=getpass.getuser(), purpose=purpose)
     console.print(f"wrote {n:,} cases to {escape(str(out))}")
 
 

@@ -68,10 +68,25 @@ def cases_query(store: Store, org: str | None, identifying: bool) -> Select[tupl
     return query
 
 
-def export_cases(store: Store, out: Path, *, org: str | None = None, identifying: bool = False) -> int:
-    """Write stored cases to a CSV file; returns the number of rows written."""
+def export_cases(
+    store: Store,
+    out: Path,
+    *,
+    org: str | None = None,
+    identifying: bool = False,
+    actor: str = "command line",
+    purpose: str = "export",
+) -> int:
+    """Write stored cases to a CSV file, logging who exported which cases and why; returns the rows written."""
+    from .. import audit
+
     frame = read_frame(store, cases_query(store, org, identifying))
     escape_frame(frame).write_csv(out)
+    audit.append(
+        store, actor=actor, org_id=None if org is None else get_organisation(store, org).id, action="cases.export",
+        purpose=purpose, records=[str(i) for i in frame.get_column("id").to_list()] if frame.height else [],
+        details={"identifying": identifying, "count": frame.height, "file": out.name},
+    )
     return frame.height
 
 
