@@ -73,3 +73,13 @@ class PermissionDeniedError(PalermoError):
     """The caller is known but its role does not allow the action."""
 
     code = "forbidden"
+
+
+class RateLimitedError(PalermoError):
+    """Too many failed attempts (sign-ins, bearer tokens) in a while; try again after ``retry_after`` seconds."""
+
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, retry_after)

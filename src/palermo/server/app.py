@@ -24,11 +24,13 @@ from ..errors import (
     NotFoundError,
     PalermoError,
     PermissionDeniedError,
+    RateLimitedError,
 )
 from ..settings import Settings
 from ..store.db import Store, StoreUnavailableError, open_store
 from .deps import Caller
 from .identity import Role
+from .ratelimit import AuthThrottle
 
 STATUS: dict[type[PalermoError], int] = {
     InputError: 422,
@@ -36,10 +38,12 @@ STATUS: dict[type[PalermoError], int] = {
     ConflictError: 409,
     AuthenticationError: 401,
     PermissionDeniedError: 403,
+    RateLimitedError: 429,
     StoreUnavailableError: 503,
     ConfigurationError: 500,
 }
-HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+              429: "too_many_requests"}
 
 
 class ErrorBody(BaseModel):
@@ -85,6 +89,8 @@ async def _palermo_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, PalermoError)
     status = _status_of(exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, RateLimitedError):
+        headers = {"Retry-After": str(exc.retry_after)}
     message = exc.message if status < 500 or isinstance(exc, StoreUnavailableError) else "server misconfigured"
     return _error(status, exc.code, message, headers)
 
@@ -117,8 +123,11 @@ def _resolve(source: Settings | Store | str) -> tuple[Store, bool]:
     return open_store(url), True
 
 
-def create_app(settings_or_url: Settings | Store | str) -> FastAPI:
-    """The API over the store given by settings, a URL or an open store; it is opened at startup."""
+def create_app(settings_or_url: Settings | Store | str, *, throttle: AuthThrottle | None = None) -> FastAPI:
+    """The API over the store given by settings, a URL or an open store; it is opened at startup.
+
+    ``throttle`` limits failed sign-ins and bearer tokens (default: :class:`AuthThrottle`'s rules).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -134,18 +143,19 @@ def create_app(settings_or_url: Settings | Store | str) -> FastAPI:
         title="palermo",
         summary="Shared server: hit/no-hit across organisations.",
         lifespan=lifespan,
-        responses={code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 422)},
+        responses={code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 422, 429)},
     )
     app.add_exception_handler(PalermoError, _palermo_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
+    app.state.throttle = throttle or AuthThrottle()
     _routes(app)
     return app
 
 
 def _routes(app: FastAPI) -> None:
-    from .routes import hits
+    from .routes import admin, hits, session
 
     @app.get("/health")
     def health() -> Health:
@@ -157,5 +167,5 @@ def _routes(app: FastAPI) -> None:
         """Who the token belongs to."""
         return Me(user=caller.name, organisation=caller.organisation, role=caller.role)
 
-    for module in (hits,):
+    for module in (hits, session, admin):
         app.include_router(module.router)

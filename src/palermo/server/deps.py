@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ..errors import AuthenticationError, PermissionDeniedError
 from ..store.db import Store
 from .identity import Principal, authenticate_token
+from .ratelimit import AuthThrottle, client_key
 
 
 def _store(request: Request) -> Store:
@@ -22,13 +23,30 @@ StoreDep = Annotated[Store, Depends(_store)]
 _bearer = HTTPBearer(auto_error=False)
 
 
+def throttle(request: Request) -> AuthThrottle:
+    """The app's throttle of failed sign-ins and bearer tokens."""
+    found: AuthThrottle = request.app.state.throttle
+    return found
+
+
+def client_address(request: Request) -> str:
+    """The client's address as a throttling key."""
+    return client_key(request.client.host if request.client else None)
+
+
 def current_user(
-    store: StoreDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request, store: StoreDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
-    """The caller named by the ``Authorization: Bearer`` token."""
+    """The caller named by the ``Authorization: Bearer`` token; an address sending many bad ones is throttled."""
     if credentials is None:
         raise AuthenticationError("an Authorization: Bearer token is required")
-    return authenticate_token(store, credentials.credentials)
+    limits, address = throttle(request), client_address(request)
+    limits.token_check(address)
+    try:
+        return authenticate_token(store, credentials.credentials)
+    except AuthenticationError:
+        limits.token_failed(address)
+        raise
 
 
 Caller = Annotated[Principal, Depends(current_user)]

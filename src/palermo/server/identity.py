@@ -3,6 +3,7 @@
 A user belongs to one organisation and has one role. Passwords are kept only as Argon2id hashes.
 An API token is ``plm_<id>.<secret>``: the secret (32 random bytes, URL-safe) is shown once, and
 only its SHA-256 is stored; the id finds the row, the digests are compared in constant time.
+Signing in with a password issues an ordinary token that expires after ``SESSION_HOURS``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ Role = Literal["contributor", "analyst", "auditor", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
 MIN_PASSWORD_CHARS = 12
 MAX_TOKEN_DAYS = 3650
+SESSION_HOURS = 12
 _PREFIX = "plm_"
 _hasher = PasswordHasher()
 # Verified against when the user is unknown, so that the answer takes as long as for a known user.
@@ -120,6 +122,13 @@ def get_user(store: Store, name: str) -> User:
     return _user(row)
 
 
+def list_users(store: Store) -> list[User]:
+    """Every user, by name (never their password hashes)."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(_user_query().order_by(app_user.c.name)).mappings().all()
+    return [_user(dict(row)) for row in rows]
+
+
 def verify_password(store: Store, name: str, password: str) -> User:
     """The user, if ``password`` is theirs; otherwise :class:`AuthenticationError` (same for unknown users)."""
     with store.engine.connect() as conn:
@@ -143,10 +152,20 @@ def issue_token(store: Store, name: str, *, days: int = 90) -> IssuedToken:
     """A new API token for user ``name``, valid ``days`` days; its secret is returned only here."""
     if not 1 <= days <= MAX_TOKEN_DAYS:
         raise InputError(f"a token is valid for 1 to {MAX_TOKEN_DAYS} days", column="days")
-    user = get_user(store, name)
+    return _insert_token(store, get_user(store, name), timedelta(days=days))
+
+
+def issue_session_token(store: Store, user: User, *, hours: int = SESSION_HOURS) -> IssuedToken:
+    """A short-lived token for a user who just signed in with their password (an ordinary token)."""
+    if not 1 <= hours <= 24:
+        raise InputError("a session lasts 1 to 24 hours", column="hours")
+    return _insert_token(store, user, timedelta(hours=hours))
+
+
+def _insert_token(store: Store, user: User, lifetime: timedelta) -> IssuedToken:
     secret = secrets.token_urlsafe(32)
     now = datetime.now(UTC)
-    expires = now + timedelta(days=days)
+    expires = now + lifetime
     with store.engine.begin() as conn:
         token_id = conn.execute(
             insert(api_token).returning(api_token.c.id),

@@ -1,0 +1,116 @@
+"""Administration of the deployment (admins only): organisations, users, API tokens.
+
+Every change is appended to the audit log (``admin.*`` actions) with what was done to whom, never a
+password or a token's secret.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from ... import audit
+from ...store.db import Store
+from ...store.orgs import Organisation, OrganisationSummary, add_organisation, get_organisation, list_organisations
+from ..deps import StoreDep, require
+from ..identity import (
+    MAX_TOKEN_DAYS,
+    IssuedToken,
+    Principal,
+    Role,
+    User,
+    create_user,
+    issue_token,
+    list_users,
+    revoke_token,
+)
+
+router = APIRouter(prefix="/api/admin", tags=["administration"])
+Admin = Annotated[Principal, Depends(require("admin"))]
+"""Admins: administer the whole deployment."""
+_PURPOSE = "administration"
+
+
+class NewOrganisation(BaseModel):
+    """An organisation to register."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    type: str = Field(min_length=1, max_length=100, description="an HTCDS org_Type, e.g. NGO, LawEnforcement")
+    country: str = Field(min_length=1, max_length=100, description="ISO 3166 code or English name")
+
+
+class NewUser(BaseModel):
+    """A user to register; the password is kept only as an Argon2id hash."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    organisation: str = Field(min_length=1, max_length=200)
+    role: Role
+    password: str = Field(max_length=1024)
+
+
+class NewToken(BaseModel):
+    """How long a new API token stays valid."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    days: int = Field(default=90, ge=1, le=MAX_TOKEN_DAYS)
+
+
+def _audit(store: Store, caller: Principal, action: str, details: dict[str, Any]) -> None:
+    org_id = get_organisation(store, caller.organisation).id
+    audit.append(store, actor=caller.name, org_id=org_id, action=action, purpose=_PURPOSE, details=details)
+
+
+@router.get("/organisations", response_model=list[OrganisationSummary])
+def organisations(_caller: Admin, store: StoreDep) -> list[OrganisationSummary]:
+    """Every organisation, with what it has contributed."""
+    return list_organisations(store)
+
+
+@router.post("/organisations", status_code=201, response_model=Organisation)
+def new_organisation(body: NewOrganisation, caller: Admin, store: StoreDep) -> Organisation:
+    """Register an organisation (HTCDS organisation type, ISO 3166 country)."""
+    created = add_organisation(store, body.name, body.type, body.country)
+    _audit(store, caller, "admin.organisation.create",
+           {"organisation": created.name, "type": created.type, "country": created.country})
+    return created
+
+
+@router.get("/users", response_model=list[User])
+def users(_caller: Admin, store: StoreDep) -> list[User]:
+    """Every user: name, organisation, role (no password hashes)."""
+    return list_users(store)
+
+
+@router.post("/users", status_code=201, response_model=User)
+def new_user(body: NewUser, caller: Admin, store: StoreDep) -> User:
+    """Register a user of an organisation with a role and a password of at least 12 characters."""
+    created = create_user(store, body.name, body.organisation, body.role, body.password)
+    _audit(store, caller, "admin.user.create",
+           {"user": created.name, "organisation": created.organisation, "role": created.role})
+    return created
+
+
+@router.post("/users/{name}/tokens", status_code=201, response_model=IssuedToken)
+def new_token(
+    name: Annotated[str, Path(min_length=1, max_length=200)], body: NewToken, caller: Admin, store: StoreDep
+) -> IssuedToken:
+    """Issue an API token for a user; the token is in this answer only and cannot be shown again."""
+    issued = issue_token(store, name, days=body.days)
+    _audit(store, caller, "admin.token.issue",
+           {"user": issued.user, "token_id": issued.id, "expires_at": issued.expires_at.isoformat()})
+    return issued
+
+
+@router.delete("/tokens/{token_id}", status_code=204)
+def delete_token(token_id: Annotated[int, Path(ge=1, lt=2**63)], caller: Admin, store: StoreDep) -> Response:
+    """Revoke an API token at once (revoking a revoked token is harmless)."""
+    revoke_token(store, token_id)
+    _audit(store, caller, "admin.token.revoke", {"token_id": token_id})
+    return Response(status_code=204)

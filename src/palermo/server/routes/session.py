@@ -1,0 +1,53 @@
+"""Signing in with a password (a short-lived token for the web client) and signing out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..deps import Caller, StoreDep, client_address, throttle
+from ..identity import Role, issue_session_token, revoke_token, verify_password
+
+router = APIRouter(tags=["session"])
+
+
+class SignIn(BaseModel):
+    """A user name and password."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class Session(BaseModel):
+    """A signed-in session: ``token`` (shown only now) is a bearer token valid until ``expires_at``."""
+
+    token: str
+    expires_at: datetime
+    user: str
+    organisation: str
+    role: Role
+
+
+@router.post("/api/session", status_code=201, response_model=Session)
+def sign_in(body: SignIn, request: Request, store: StoreDep) -> Session:
+    """Sign in: a bearer token for a few hours. Repeated failures per user or per address answer 429."""
+    limits, address = throttle(request), client_address(request)
+    limits.signin_attempt(body.user, address)
+    user = verify_password(store, body.user, body.password)
+    limits.signin_succeeded(body.user, address)
+    issued = issue_session_token(store, user)
+    return Session(
+        token=issued.token, expires_at=issued.expires_at, user=user.name, organisation=user.organisation,
+        role=user.role,
+    )
+
+
+@router.delete("/api/session", status_code=204)
+def sign_out(caller: Caller, store: StoreDep) -> Response:
+    """Sign out: revoke the token this request used (whether from a sign-in or issued by an admin)."""
+    revoke_token(store, caller.token_id)
+    return Response(status_code=204)
