@@ -21,6 +21,12 @@ class Settings(BaseSettings):
     max_file_bytes: int = 2 * 1024**3
     """Largest file accepted for ingestion."""
 
+    max_upload_bytes: int = 512 * 1024**2
+    """Largest request body accepted by the API's upload route (refused with 413 before it is read)."""
+
+    upload_workers: int = 2
+    """Uploads the API ingests at the same time; the others wait in the queue."""
+
     privacy_budget_epsilon: float = 10.0
     """Total ε that differentially private releases of one dataset may spend together (basic composition)."""
 

@@ -141,13 +141,25 @@ def ingest_file(
     dry_run: bool = False,
     settings: Settings | None = None,
     progress: Progress | None = None,
+    display_name: str | None = None,
 ) -> FileReport:
-    """Ingest one file for organisation ``org``; returns what was stored and refused, and why."""
+    """Ingest one file for organisation ``org``; returns what was stored and refused, and why.
+
+    ``display_name`` is the file's name in messages, the report and the batch (default: the path's
+    name); the API passes the uploaded file's name, never used as a path.
+    """
     settings = settings or get_settings()
     step: Progress = progress or (lambda _stage, _done: None)
     organisation = get_organisation(store, org)
     step("read", 0.0)
-    raw = read_table(path, sheet=sheet, max_bytes=settings.max_file_bytes)
+    try:
+        raw = read_table(path, sheet=sheet, max_bytes=settings.max_file_bytes)
+    except InputError as exc:
+        if display_name is None:
+            raise
+        raise InputError(exc.reason, file=display_name, row=exc.row, column=exc.column) from None
+    if display_name is not None:
+        raw.file = display_name
     sha = file_sha256(path)
     if raw.table.num_rows == 0 and not raw.problems:
         raise InputError("has a header but no data rows", file=raw.file, row=2)

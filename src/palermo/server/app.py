@@ -26,10 +26,11 @@ from ..errors import (
     PermissionDeniedError,
     RateLimitedError,
 )
-from ..settings import Settings
+from ..settings import Settings, get_settings
 from ..store.db import Store, StoreUnavailableError, open_store
 from .deps import Caller
 from .identity import Role
+from .limits import BodyLimit
 from .ratelimit import AuthThrottle
 
 STATUS: dict[type[PalermoError], int] = {
@@ -123,11 +124,18 @@ def _resolve(source: Settings | Store | str) -> tuple[Store, bool]:
     return open_store(url), True
 
 
-def create_app(settings_or_url: Settings | Store | str, *, throttle: AuthThrottle | None = None) -> FastAPI:
+def create_app(
+    settings_or_url: Settings | Store | str,
+    *,
+    throttle: AuthThrottle | None = None,
+    settings: Settings | None = None,
+) -> FastAPI:
     """The API over the store given by settings, a URL or an open store; it is opened at startup.
 
     ``throttle`` limits failed sign-ins and bearer tokens (default: :class:`AuthThrottle`'s rules).
+    ``settings`` (default: ``settings_or_url`` if it is Settings, else the environment's) sets the limits.
     """
+    config = settings or (settings_or_url if isinstance(settings_or_url, Settings) else get_settings())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -150,12 +158,14 @@ def create_app(settings_or_url: Settings | Store | str, *, throttle: AuthThrottl
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
     app.state.throttle = throttle or AuthThrottle()
+    app.state.settings = config
+    app.add_middleware(BodyLimit, max_bytes=config.max_upload_bytes, paths=("/api/uploads",))
     _routes(app)
     return app
 
 
 def _routes(app: FastAPI) -> None:
-    from .routes import admin, hits, session
+    from .routes import admin, hits, session, uploads
 
     @app.get("/health")
     def health() -> Health:
@@ -167,5 +177,5 @@ def _routes(app: FastAPI) -> None:
         """Who the token belongs to."""
         return Me(user=caller.name, organisation=caller.organisation, role=caller.role)
 
-    for module in (hits, session, admin):
+    for module in (hits, session, admin, uploads):
         app.include_router(module.router)
