@@ -165,7 +165,7 @@ def create_app(
 
 
 def _routes(app: FastAPI) -> None:
-    from .routes import admin, hits, session, uploads
+    from .routes import admin, agreements, analysis, audit_log, cases, hits, session, uploads
 
     @app.get("/health")
     def health() -> Health:
@@ -177,5 +177,5 @@ def _routes(app: FastAPI) -> None:
         """Who the token belongs to."""
         return Me(user=caller.name, organisation=caller.organisation, role=caller.role)
 
-    for module in (hits, session, admin, uploads):
+    for module in (hits, session, admin, cases, agreements, analysis, audit_log, uploads):
         app.include_router(module.router)
