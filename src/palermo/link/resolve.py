@@ -16,6 +16,7 @@ import duckdb
 import polars as pl
 from splink import DuckDBAPI, Linker
 from splink.internals.database_api import DatabaseAPISubClass
+from splink.internals.exceptions import EMTrainingException
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from ..errors import ConfigurationError
@@ -78,7 +79,10 @@ def train(
     training.estimate_probability_two_random_records_match(deterministic_rules_for(frame), recall=0.8)
     training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=seed)
     for rule in training_rules_for(frame):
-        training.estimate_parameters_using_expectation_maximisation(rule, fix_u_probabilities=True)
+        try:
+            training.estimate_parameters_using_expectation_maximisation(rule, fix_u_probabilities=True)
+        except EMTrainingException:
+            continue  # no pair agrees on this block (small or sparse data): the other blocks train
     return linker.misc.save_model_to_json()
 
 
