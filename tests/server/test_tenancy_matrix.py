@@ -17,16 +17,17 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.support import HEADER
 
 from palermo.ingest.pipeline import ingest_file
 from palermo.link.hits import ask, inbox
 from palermo.link.run import run_linkage
 from palermo.server.app import create_app
 from palermo.server.identity import create_user, issue_token
+from palermo.server.jobs import submit_job
 from palermo.store.agreements import grant, list_agreements
 from palermo.store.db import Store
 from palermo.store.orgs import add_organisation
-from tests.support import HEADER
 
 MARKERS = ("BETASECRET", "beta-secret", "66955501")
 ROLES = ("contributor", "analyst", "auditor", "admin")
@@ -72,8 +73,6 @@ def world(store: Store, tmp_path: Path) -> World:
     agreement = grant(store, "Beta", "Gamma", "cases", "full", by="t").id
     create_user(store, "beta-analyst", "Beta", "analyst", PASSWORD)
     beta_token = issue_token(store, "beta-analyst").id
-    from palermo.server.jobs import submit_job  # the job row is what matters here, not its running
-
     job = submit_job(store, org="Beta", submitted_by="beta-analyst", file_name="beta-secret.csv", file_bytes=10)
     for role in ROLES:
         create_user(store, f"alpha-{role}", "Alpha", role, PASSWORD)
