@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ from rich.markup import escape
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
+from . import audit
 from .errors import PalermoError
 from .ingest.pipeline import ingest_file
 from .ingest.report import FileReport
@@ -69,7 +71,7 @@ def run_ingest(
     progress: Callable[[], Progress],
 ) -> int:
     """Ingest each file, show progress and a summary; the exit code: 0 clean, 1 rows refused, 2 a file failed."""
-    get_organisation(store, org)  # an unknown organisation stops the command before any file is read
+    owner = get_organisation(store, org)  # an unknown organisation stops the command before any file is read
     crosswalk = load_crosswalk(mapping) if mapping is not None else None
     reports: list[FileReport] = []
     failures: list[tuple[str, str]] = []
@@ -81,11 +83,16 @@ def run_ingest(
                 bar.update(task_id, completed=done, description=f"{name}: {stage}")
 
             try:
-                reports.append(
-                    ingest_file(
-                        store, path, org, crosswalk=crosswalk, sheet=sheet, dry_run=dry_run, progress=step
-                    )
+                report = ingest_file(
+                    store, path, org, crosswalk=crosswalk, sheet=sheet, dry_run=dry_run, progress=step
                 )
+                reports.append(report)
+                if report.status == "stored":
+                    audit.append(
+                        store, actor=getpass.getuser(), org_id=owner.id, action="cases.write",
+                        purpose="ingest from the command line", records=[report.batch_id],
+                        details={"file": report.file, "accepted": report.accepted, "rejected": report.rejected},
+                    )
             except PalermoError as exc:
                 failures.append((path.name, exc.message))
             bar.remove_task(task)
