@@ -15,22 +15,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, insert, select
 
 from .store.db import Store
+from .store.locking import lock, write_transaction
 from .store.orgs import get_organisation
 from .store.schema import audit_log, organisation
 
 GENESIS = "0" * 64
 """The ``prev_hash`` of the first entry."""
 
-_LOCK_KEY = 0x70616C61  # "pala": the constant advisory-lock key of the audit chain on PostgreSQL
+_LOCK_KEY = "palermo-audit-chain"
 _BATCH = 10_000
 
 
@@ -89,39 +90,19 @@ def entry_hash(
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _begin_immediate(conn: Connection) -> None:
-    """On SQLite, take the write lock now unless the transaction already began at the database."""
-    dbapi = conn.connection.dbapi_connection
-    if not getattr(dbapi, "in_transaction", False):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-@contextmanager
-def transaction(store: Store) -> Iterator[Connection]:
+def transaction(store: Store) -> AbstractContextManager[Connection]:
     """A transaction that can append to the log without waiting for, or racing, other writers.
 
-    On SQLite it starts with ``BEGIN IMMEDIATE`` (a deferred transaction that read first could not
-    write later if another writer committed meanwhile). It commits on success, rolls back on error.
+    It commits on success, rolls back on error (see :func:`palermo.store.locking.write_transaction`).
     """
-    with store.engine.connect() as conn:
-        if store.dialect == "sqlite":
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.rollback()
-            raise
-        conn.commit()
+    return write_transaction(store)
 
 
 def _append(
     conn: Connection, actor: str, org_id: int | None, action: str, purpose: str, records: Sequence[Any],
     details: dict[str, Any],
 ) -> int:
-    if conn.dialect.name == "sqlite":
-        _begin_immediate(conn)
-    else:
-        conn.execute(select(func.pg_advisory_xact_lock(_LOCK_KEY)))
+    lock(conn, _LOCK_KEY)
     prev = conn.execute(select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)).scalar()
     prev_hash = GENESIS if prev is None else str(prev)
     at = datetime.now(UTC)

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, func, insert, select
 from ..errors import ConflictError, InputError, PalermoError
 from ..settings import get_settings
 from ..store.db import Store
+from ..store.locking import write_transaction
 from ..store.schema import privacy_ledger
 
 DEFAULT_DATASET = "all-cases"
@@ -86,13 +87,6 @@ def balance(store: Store, dataset: str = DEFAULT_DATASET, total_epsilon: float |
     return Balance(dataset, _total(total_epsilon), eps, delta, count)
 
 
-def _lock(conn: Connection, store: Store, dataset: str) -> None:
-    if store.dialect == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        conn.execute(select(func.pg_advisory_xact_lock(func.hashtext("palermo-ledger:" + dataset))))
-
-
 def spend(
     store: Store,
     dataset: str,
@@ -114,11 +108,9 @@ def spend(
         raise InputError("a release needs a dataset name and a release name")
     total = _total(total_epsilon)
     spent_at = datetime.now(UTC)
-    with store.engine.connect() as conn:
-        _lock(conn, store, dataset)
+    with write_transaction(store, "palermo-ledger:" + dataset) as conn:
         spent, _, _ = _spent(conn, dataset)
         if spent + epsilon > total + _TOLERANCE:
-            conn.rollback()
             left = max(total - spent, 0.0)
             raise BudgetExceededError(
                 f"release {release!r} needs ε = {epsilon:g} but dataset {dataset!r} has ε = {left:g} left "
@@ -130,7 +122,6 @@ def spend(
             )
         ).first()
         if taken is not None:
-            conn.rollback()
             raise ConflictError(f"dataset {dataset!r} already has a release named {release!r}")
         new_id = conn.execute(
             insert(privacy_ledger)
@@ -146,7 +137,6 @@ def spend(
             )
             .returning(privacy_ledger.c.id)
         ).scalar_one()
-        conn.commit()
     return LedgerEntry(int(new_id), dataset, release, epsilon, delta, spent_at, by, method, parameters)
 
 
