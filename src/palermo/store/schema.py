@@ -105,7 +105,7 @@ def _build_case_tables() -> tuple[Table, Table]:
         *_case_columns(std.analytical_fields()),
         Column("extra", JSON, nullable=True, comment="source columns that map to no field"),
         UniqueConstraint("batch_id", "source_row", name="uq_case_record_batch_row"),
-        Index("ix_case_record_org", "org_id"),
+        Index("ix_case_record_org_id", "org_id", "id"),
     )
     identity = Table(
         "person_identity",
@@ -204,6 +204,7 @@ identity_key = Table(
     Column("kind", String(60), nullable=False, comment="phone, email, document, bank_account or a person key"),
     Column("digest", String(64), nullable=False, comment="keyed HMAC of the normalised value; never the value"),
     Index("ix_identity_key_lookup", "mode", "kind", "digest"),
+    Index("ix_identity_key_digest", "mode", "digest"),
     Index("ix_identity_key_org", "org_id", "mode"),
 )
 
