@@ -25,6 +25,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from .. import audit
 from ..errors import ConflictError, InputError, NotFoundError
+from ..store.bulk import copy_frame
 from ..store.db import Store
 from ..store.orgs import get_organisation
 from ..store.schema import hit_notice, hit_query, identity_key, organisation
@@ -78,7 +79,12 @@ def index_plaintext(store: Store, persons: pl.DataFrame, owners: pl.DataFrame) -
     keyed = digests(key_values(persons), deployment_key(store)).join(owners, on="unique_id")
     with store.engine.begin() as conn:
         conn.execute(delete(identity_key).where(identity_key.c.mode == _PLAIN))
-        if keyed.height:
+        if keyed.height and store.dialect == "postgresql":
+            rows = keyed.select(
+                "org_id", pl.lit(_PLAIN).alias("mode"), pl.col("unique_id").alias("record_ref"), "kind", "digest"
+            )
+            copy_frame(conn, identity_key, rows)
+        elif keyed.height:
             conn.execute(
                 insert(identity_key),
                 [

@@ -64,11 +64,12 @@ def store_batch(store: Store, batch: dict[str, Any], frames: Frames) -> tuple[in
             return int(existing), False
         batch_id = int(conn.execute(insert(ingest_batch).values(**batch).returning(ingest_batch.c.id)).scalar_one())
         for table, frame in frames:
-            _copy(conn, table, frame.with_columns(pl.lit(batch_id).alias("batch_id")))
+            copy_frame(conn, table, frame.with_columns(pl.lit(batch_id).alias("batch_id")))
     return batch_id, True
 
 
-def _copy(conn: Connection, table: Table, frame: pl.DataFrame) -> None:
+def copy_frame(conn: Connection, table: Table, frame: pl.DataFrame) -> None:
+    """Append ``frame`` to ``table`` with PostgreSQL's COPY, in ``conn``'s transaction (columns by name)."""
     if frame.height == 0:
         return
     columns = ", ".join(f'"{table.c[c].name}"' for c in frame.columns)
