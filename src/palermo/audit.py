@@ -6,25 +6,29 @@ purpose. Its ``hash`` is the SHA-256 of a canonical JSON of its fields and of th
 deleted after it was written (deleting the newest entries leaves a valid, shorter chain: compare the
 count with an earlier report to catch that).
 
-Appends are serialised so that concurrent writers never fork the chain: ``BEGIN IMMEDIATE`` on SQLite,
-a transaction-scoped advisory lock on PostgreSQL. Given a :class:`~sqlalchemy.Connection`, :func:`append`
-writes inside the caller's transaction, so the entry commits or rolls back with the action it records.
+An append is one INSERT, with no lock, so that concurrent requests never queue behind each other
+on the log; given a :class:`~sqlalchemy.Connection`, :func:`append` writes inside the caller's
+transaction, so the entry commits or rolls back with the action it records. Right after, :func:`seal`
+chains the committed entries not yet sealed (in id order, numbered by ``seq``), one sealer at a time
+(a transaction-scoped advisory lock on PostgreSQL; the write lock on SQLite), so the chain never
+forks. :func:`verify` seals what is pending and walks the chain in ``seq`` order. An entry waits
+unsealed only for the moments between its commit and the next seal.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from .store.db import Store
-from .store.locking import lock, write_transaction
+from .store.locking import write_transaction
 from .store.orgs import get_organisation
 from .store.schema import audit_log, organisation
 
@@ -47,8 +51,9 @@ class AuditEntry:
     purpose: str
     records: list[Any]
     details: dict[str, Any]
-    prev_hash: str
-    hash: str
+    prev_hash: str | None
+    hash: str | None
+    """None while the entry waits to be sealed."""
 
 
 @dataclass(frozen=True)
@@ -90,31 +95,24 @@ def entry_hash(
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def transaction(store: Store) -> AbstractContextManager[Connection]:
-    """A transaction that can append to the log without waiting for, or racing, other writers.
+@contextmanager
+def transaction(store: Store) -> Iterator[Connection]:
+    """A write transaction (see :func:`palermo.store.locking.write_transaction`) whose entries are sealed after it.
 
-    It commits on success, rolls back on error (see :func:`palermo.store.locking.write_transaction`).
+    It commits on success, rolls back on error.
     """
-    return write_transaction(store)
+    with write_transaction(store) as conn:
+        yield conn
+    seal(store)
 
 
-def _append(
+def _insert(
     conn: Connection, actor: str, org_id: int | None, action: str, purpose: str, records: Sequence[Any],
     details: dict[str, Any],
 ) -> int:
-    lock(conn, _LOCK_KEY)
-    prev = conn.execute(select(audit_log.c.hash).order_by(audit_log.c.id.desc()).limit(1)).scalar()
-    prev_hash = GENESIS if prev is None else str(prev)
-    at = datetime.now(UTC)
-    recs, dets = _canonical(list(records)), _canonical(details)
-    entry_id = conn.execute(
-        insert(audit_log).returning(audit_log.c.id),
-        {"at": at, "actor": actor, "org_id": org_id, "action": action, "purpose": purpose, "records": recs,
-         "details": dets, "prev_hash": prev_hash, "hash": GENESIS},
-    ).scalar_one()
-    digest = entry_hash(entry_id, at, actor, org_id, action, purpose, recs, dets, prev_hash)
-    conn.execute(audit_log.update().where(audit_log.c.id == entry_id).values(hash=digest))
-    return int(entry_id)
+    values = {"at": datetime.now(UTC), "actor": actor, "org_id": org_id, "action": action, "purpose": purpose,
+              "records": _canonical(list(records)), "details": _canonical(details)}
+    return int(conn.execute(insert(audit_log).returning(audit_log.c.id), values).scalar_one())
 
 
 def append(
@@ -129,19 +127,62 @@ def append(
 ) -> int:
     """Append an entry and return its id: in the caller's transaction if ``target`` is a Connection.
 
-    ``records`` are refs of the records read or written; ``details`` any JSON-serialisable facts.
+    ``records`` are refs of the records read or written; ``details`` any JSON-serialisable facts. The
+    entry is sealed into the chain right after its transaction commits (see :func:`seal`).
     """
     if isinstance(target, Connection):
-        return _append(target, actor, org_id, action, purpose, records, details or {})
-    with transaction(target) as conn:
-        return _append(conn, actor, org_id, action, purpose, records, details or {})
+        return _insert(target, actor, org_id, action, purpose, records, details or {})
+    with target.engine.begin() as conn:
+        entry_id = _insert(conn, actor, org_id, action, purpose, records, details or {})
+    seal(target)
+    return entry_id
+
+
+def seal(store: Store, *, wait: bool = False) -> int:
+    """Chain the committed entries not yet sealed, in id order, after the last sealed one; how many.
+
+    On PostgreSQL only one sealer runs at a time; unless ``wait``, a caller that finds another sealing
+    returns at once (that sealer, or the next, takes its entries). On SQLite the write lock serialises it.
+    """
+    cols = audit_log.c
+    with store.engine.connect() as conn:
+        if store.dialect == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif wait:
+            conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(_LOCK_KEY))))
+        elif not conn.execute(select(func.pg_try_advisory_xact_lock(func.hashtext(_LOCK_KEY)))).scalar_one():
+            conn.rollback()
+            return 0
+        last = conn.execute(select(cols.seq, cols.hash).where(cols.seq.is_not(None)).order_by(cols.seq.desc()).limit(1))
+        row = last.first()
+        seq, prev = (0, GENESIS) if row is None else (int(row.seq), str(row.hash))
+        pending = conn.execute(
+            select(cols.id, cols.at, cols.actor, cols.org_id, cols.action, cols.purpose, cols.records, cols.details)
+            .where(cols.seq.is_(None)).order_by(cols.id)
+        ).all()
+        sealed = []
+        for entry in pending:
+            seq += 1
+            digest = entry_hash(entry.id, entry.at, entry.actor, entry.org_id, entry.action, entry.purpose,
+                                entry.records, entry.details, prev)
+            sealed.append({"entry": entry.id, "seq": seq, "prev": prev, "digest": digest})
+            prev = digest
+        if sealed:
+            conn.execute(
+                update(audit_log).where(cols.id == bindparam("entry"), cols.seq.is_(None))
+                .values(seq=bindparam("seq"), prev_hash=bindparam("prev"), hash=bindparam("digest")),
+                sealed,
+            )
+        conn.commit()
+    return len(sealed)
 
 
 def verify(store: Store) -> AuditReport:
-    """Walk the chain in id order (streamed) and report the first entry that breaks it."""
+    """Seal what is pending, then walk the chain in order (streamed) and report the first entry that breaks it."""
+    seal(store, wait=True)
     cols = audit_log.c
     query = select(cols.id, cols.at, cols.actor, cols.org_id, cols.action, cols.purpose, cols.records,
-                   cols.details, cols.prev_hash, cols.hash).order_by(cols.id)
+                   cols.details, cols.prev_hash, cols.hash).where(cols.seq.is_not(None)).order_by(cols.seq)
     expected, count = GENESIS, 0
     with store.engine.connect() as conn:
         result = conn.execution_options(yield_per=_BATCH).execute(query)

@@ -116,3 +116,24 @@ def test_cli_verify_and_log(store: Store, monkeypatch: pytest.MonkeyPatch) -> No
         conn.execute(update(audit_log).where(audit_log.c.id == ids[1]).values(actor="mallory"))
     bad = runner.invoke(audit_app, ["verify"])
     assert bad.exit_code == 1
+
+
+@pytest.mark.parametrize("store", ["postgresql"], indirect=True)  # SQLite has one writer at a time
+def test_an_entry_committed_late_is_sealed_after_the_others(store: Store) -> None:
+    with store.engine.connect() as slow:
+        early = audit.append(slow, actor="slow", org_id=None, action="cases.read", purpose="p", records=["1"])
+        fast = audit.append(store, actor="fast", org_id=None, action="cases.read", purpose="p", records=["2"])
+        slow.commit()
+    assert early < fast
+    assert audit.verify(store) == audit.AuditReport(True, 2)
+    with store.engine.connect() as conn:
+        order = conn.execute(select(audit_log.c.id).order_by(audit_log.c.seq)).scalars().all()
+    assert order == [fast, early]
+
+
+def test_unsealing_an_entry_to_move_it_is_detected(store: Store) -> None:
+    ids = _chain(store)
+    with store.engine.begin() as conn:
+        conn.execute(update(audit_log).where(audit_log.c.id == ids[1]).values(seq=None, prev_hash=None, hash=None))
+    report = audit.verify(store)  # the entry is sealed again at the end; its old place is a gap
+    assert not report.ok and report.first_bad == ids[2] and report.reason == "reordered or deleted"

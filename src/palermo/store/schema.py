@@ -289,8 +289,9 @@ audit_log = Table(
     Column("purpose", Text, nullable=False),
     Column("records", JSON, nullable=False, comment="refs of the records read or written"),
     Column("details", JSON, nullable=False),
-    Column("prev_hash", String(64), nullable=False, comment="hash of the previous entry (64 zeros first)"),
-    Column("hash", String(64), nullable=False, comment="SHA-256 of this entry's canonical JSON"),
+    Column("seq", BigInteger, nullable=True, unique=True, comment="place in the chain; null until sealed"),
+    Column("prev_hash", String(64), nullable=True, comment="hash of the previous entry (64 zeros first)"),
+    Column("hash", String(64), nullable=True, comment="SHA-256 of this entry's canonical JSON"),
     Index("ix_audit_log_org", "org_id"),
 )
 
