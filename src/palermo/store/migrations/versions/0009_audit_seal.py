@@ -31,7 +31,9 @@ def upgrade() -> None:
         batch_op.alter_column("hash", existing_type=sa.String(length=64), nullable=True,
                               existing_comment="SHA-256 of this entry's canonical JSON")
         batch_op.create_unique_constraint(batch_op.f("uq_audit_log_seq"), ["seq"])
-    op.execute("UPDATE audit_log SET seq = (SELECT count(*) FROM audit_log AS earlier WHERE earlier.id <= audit_log.id)")
+    op.execute(
+        "UPDATE audit_log SET seq = (SELECT count(*) FROM audit_log AS earlier WHERE earlier.id <= audit_log.id)"
+    )
 
 
 def downgrade() -> None:
