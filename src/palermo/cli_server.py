@@ -69,11 +69,21 @@ def revoke_token_command(token_id: Annotated[int, typer.Argument(help="The token
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="Server processes (rate-limit counts are per process).")
+    ] = 1,
 ) -> None:
-    """Run the shared server's HTTP API (put it behind a TLS-terminating proxy)."""
+    """Run the shared server's HTTP API and web pages (put it behind a TLS-terminating proxy)."""
+    import os
+
     import uvicorn
 
     from .cli import database_url
     from .server.app import create_app
 
-    uvicorn.run(create_app(database_url()), host=host, port=port)
+    url = database_url()
+    if workers == 1:
+        uvicorn.run(create_app(url), host=host, port=port)
+        return
+    os.environ["PALERMO_DATABASE_URL"] = url  # each worker process builds its app from the environment
+    uvicorn.run("palermo.server.app:app_from_environment", factory=True, host=host, port=port, workers=workers)

@@ -95,7 +95,8 @@ def create_store_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, poolclass=NullPool)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_engine(url, pool_pre_ping=True)
+    # Up to 40 connections: as many as the server's worker threads, so none waits for a connection.
+    engine = create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=20)
     tenancy.install(engine)
     return engine
 
