@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Literal
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -28,7 +28,7 @@ from ..errors import (
 )
 from ..settings import Settings, get_settings
 from ..store.db import Store, StoreUnavailableError, open_store
-from .deps import Caller
+from .deps import Caller, reject_nul
 from .identity import Role
 from .limits import BodyLimit
 from .ratelimit import AuthThrottle
@@ -43,7 +43,7 @@ STATUS: dict[type[PalermoError], int] = {
     StoreUnavailableError: 503,
     ConfigurationError: 500,
 }
-HTTP_CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
               429: "too_many_requests"}
 
 
@@ -151,7 +151,8 @@ def create_app(
         title="palermo",
         summary="Shared server: hit/no-hit across organisations.",
         lifespan=lifespan,
-        responses={code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 422, 429)},
+        responses={code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 409, 422, 429)},
+        dependencies=[Depends(reject_nul)],
     )
     app.add_exception_handler(PalermoError, _palermo_error)
     app.add_exception_handler(HTTPException, _http_error)

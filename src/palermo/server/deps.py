@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ..errors import AuthenticationError, PermissionDeniedError
+from ..errors import AuthenticationError, InputError, PermissionDeniedError
 from ..store.db import Store
 from .identity import Principal, authenticate_token
 from .ratelimit import AuthThrottle, client_key
@@ -50,6 +52,36 @@ def current_user(
 
 
 Caller = Annotated[Principal, Depends(current_user)]
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+async def reject_nul(request: Request) -> None:
+    """Refuse (422) a NUL character in a path or query parameter, a JSON body or a form's text fields.
+
+    PostgreSQL cannot store NUL in text (and SQLite would store what PostgreSQL refuses): without this
+    a NUL in, say, a purpose fails at the audit log's insert with a server error. Uploaded files are
+    bytes and may hold NUL; their names are shown with control characters escaped.
+    """
+    texts: list[Any] = [list(request.path_params.values()), [v for item in request.query_params.multi_items()
+                                                               for v in item]]
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media == "application/json" or media.endswith("+json"):
+        body = await request.body()
+        with contextlib.suppress(ValueError):  # not JSON: the route's own validation answers
+            texts.append(json.loads(body))
+    elif media in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        texts.append([v for item in (await request.form()).multi_items() for v in item if isinstance(v, str)])
+    if _has_nul(texts):
+        raise InputError("text must not contain NUL characters")
 
 
 def require(*roles: str) -> Callable[[Principal], Principal]:
