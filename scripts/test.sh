@@ -17,6 +17,11 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
     for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
 fi
 
+if [ ! -x /usr/bin/chromium ]; then
+    echo "installing Debian's chromium for the web tests"
+    apt-get install -y chromium >/dev/null || { echo "cannot install chromium (run as root, or install it)"; exit 1; }
+fi
+
 .venv/bin/ruff check src tests bench scripts
 .venv/bin/mypy
 .venv/bin/pytest "$@"

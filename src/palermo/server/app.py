@@ -12,7 +12,7 @@ from typing import Literal
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
@@ -28,6 +28,8 @@ from ..errors import (
 )
 from ..settings import Settings, get_settings
 from ..store.db import Store, StoreUnavailableError, open_store
+from ..web.mount import install as install_web
+from ..web.templating import error_page, is_page
 from .deps import Caller, reject_nul
 from .identity import Role
 from .limits import BodyLimit
@@ -74,7 +76,12 @@ class Me(BaseModel):
     role: Role
 
 
-def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def _error(
+    request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    """The one JSON error shape for the API; a page saying the same for a web page."""
+    if is_page(request):
+        return error_page(request, status, message, headers)
     body = ErrorResponse(error=ErrorBody(code=code, message=message))
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
@@ -86,34 +93,34 @@ def _status_of(exc: PalermoError) -> int:
     return 400
 
 
-async def _palermo_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _palermo_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PalermoError)
     status = _status_of(exc)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     if isinstance(exc, RateLimitedError):
         headers = {"Retry-After": str(exc.retry_after)}
     message = exc.message if status < 500 or isinstance(exc, StoreUnavailableError) else "server misconfigured"
-    return _error(status, exc.code, message, headers)
+    return _error(request, status, exc.code, message, headers)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = HTTP_CODES.get(exc.status_code, "http_error")
     message = "no such route" if exc.status_code == 404 else str(exc.detail)
-    return _error(exc.status_code, code, message, dict(exc.headers) if exc.headers else None)
+    return _error(request, exc.status_code, code, message, dict(exc.headers) if exc.headers else None)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     problems = []
     for item in exc.errors()[:10]:
         where = ".".join(str(part) for part in item.get("loc", ()) if part != "body") or "body"
         problems.append(f"{where}: {item.get('msg', 'invalid')}")
-    return _error(422, "invalid_request", "; ".join(problems) or "invalid request")
+    return _error(request, 422, "invalid_request", "; ".join(problems) or "invalid request")
 
 
-async def _unexpected_error(_request: Request, _exc: Exception) -> JSONResponse:
-    return _error(500, "internal", "internal server error")
+async def _unexpected_error(request: Request, _exc: Exception) -> Response:
+    return _error(request, 500, "internal", "internal server error")
 
 
 def _resolve(source: Settings | Store | str) -> tuple[Store, bool]:
@@ -180,3 +187,9 @@ def _routes(app: FastAPI) -> None:
 
     for module in (hits, session, admin, cases, agreements, analysis, audit_log, uploads):
         app.include_router(module.router)
+    install_web(app)
+
+
+def app_from_environment() -> FastAPI:
+    """The app over the settings in the environment (for ``palermo serve --workers N``)."""
+    return create_app(get_settings())

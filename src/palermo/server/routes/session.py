@@ -7,8 +7,9 @@ from datetime import datetime
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...store.db import Store
 from ..deps import Caller, StoreDep, client_address, throttle
-from ..identity import Role, issue_session_token, revoke_token, verify_password
+from ..identity import IssuedToken, Role, User, issue_session_token, revoke_token, verify_password
 
 router = APIRouter(tags=["session"])
 
@@ -32,14 +33,19 @@ class Session(BaseModel):
     role: Role
 
 
+def password_sign_in(request: Request, store: Store, name: str, password: str) -> tuple[User, IssuedToken]:
+    """Check a password under the app's throttle; the user and a new session token (API and web pages)."""
+    limits, address = throttle(request), client_address(request)
+    limits.signin_attempt(name, address)
+    user = verify_password(store, name, password)
+    limits.signin_succeeded(name, address)
+    return user, issue_session_token(store, user)
+
+
 @router.post("/api/session", status_code=201, response_model=Session)
 def sign_in(body: SignIn, request: Request, store: StoreDep) -> Session:
     """Sign in: a bearer token for a few hours. Repeated failures per user or per address answer 429."""
-    limits, address = throttle(request), client_address(request)
-    limits.signin_attempt(body.user, address)
-    user = verify_password(store, body.user, body.password)
-    limits.signin_succeeded(body.user, address)
-    issued = issue_session_token(store, user)
+    user, issued = password_sign_in(request, store, body.user, body.password)
     return Session(
         token=issued.token, expires_at=issued.expires_at, user=user.name, organisation=user.organisation,
         role=user.role,

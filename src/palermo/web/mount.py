@@ -1,0 +1,26 @@
+"""Add the web pages to the server's app: the static files, the page routes, the sign-in redirect."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from .auth import COOKIE, SignInRequired
+from .pages import router
+
+
+async def _to_sign_in(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SignInRequired)
+    response = RedirectResponse(f"/sign-in?next={quote(exc.next_path)}", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+def install(app: FastAPI) -> None:
+    """Serve the web application from ``app``."""
+    app.mount("/static", StaticFiles(packages=[("palermo.web", "static")]), name="static")
+    app.include_router(router)
+    app.add_exception_handler(SignInRequired, _to_sign_in)
