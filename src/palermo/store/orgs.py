@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 from sqlalchemy import func, insert, select
 
 from ..errors import ConflictError, InputError, NotFoundError
@@ -25,6 +25,12 @@ class Organisation(BaseModel):
     type: str
     country: str
     created_at: datetime
+
+    @field_validator("created_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        """SQLite returns naive datetimes; they were written in UTC."""
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 class OrganisationSummary(Organisation):

@@ -6,7 +6,6 @@ password or a token's secret.
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response
@@ -71,11 +70,7 @@ def _audit(store: Store, caller: Principal, action: str, details: dict[str, Any]
 @router.get("/organisations", response_model=list[OrganisationSummary])
 def organisations(_caller: Admin, store: StoreDep) -> list[OrganisationSummary]:
     """Every organisation, with what it has contributed."""
-    # SQLite gives back naive datetimes; they are UTC, and the API's date-times carry their offset.
-    return [
-        org if org.created_at.tzinfo else org.model_copy(update={"created_at": org.created_at.replace(tzinfo=UTC)})
-        for org in list_organisations(store)
-    ]
+    return list_organisations(store)
 
 
 @router.post("/organisations", status_code=201, response_model=Organisation)
