@@ -132,9 +132,12 @@ def append(
     """
     if isinstance(target, Connection):
         return _insert(target, actor, org_id, action, purpose, records, details or {})
-    with target.engine.begin() as conn:
+    with target.engine.connect() as conn:  # one transaction: the entry, then (if no one else is) the seal
+        if target.dialect == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
         entry_id = _insert(conn, actor, org_id, action, purpose, records, details or {})
-    seal(target)
+        _seal_in(conn, wait=False)
+        conn.commit()
     return entry_id
 
 
@@ -144,36 +147,42 @@ def seal(store: Store, *, wait: bool = False) -> int:
     On PostgreSQL only one sealer runs at a time; unless ``wait``, a caller that finds another sealing
     returns at once (that sealer, or the next, takes its entries). On SQLite the write lock serialises it.
     """
-    cols = audit_log.c
     with store.engine.connect() as conn:
         if store.dialect == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
-        elif wait:
+        done = _seal_in(conn, wait=wait)
+        conn.commit()
+    return done
+
+
+def _seal_in(conn: Connection, *, wait: bool) -> int:
+    """Seal in ``conn``'s transaction (whose own entries count as committed); how many were sealed."""
+    cols = audit_log.c
+    if conn.dialect.name != "sqlite":
+        if wait:
             conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(_LOCK_KEY))))
         elif not conn.execute(select(func.pg_try_advisory_xact_lock(func.hashtext(_LOCK_KEY)))).scalar_one():
-            conn.rollback()
             return 0
-        last = conn.execute(select(cols.seq, cols.hash).where(cols.seq.is_not(None)).order_by(cols.seq.desc()).limit(1))
-        row = last.first()
-        seq, prev = (0, GENESIS) if row is None else (int(row.seq), str(row.hash))
-        pending = conn.execute(
-            select(cols.id, cols.at, cols.actor, cols.org_id, cols.action, cols.purpose, cols.records, cols.details)
-            .where(cols.seq.is_(None)).order_by(cols.id)
-        ).all()
-        sealed = []
-        for entry in pending:
-            seq += 1
-            digest = entry_hash(entry.id, entry.at, entry.actor, entry.org_id, entry.action, entry.purpose,
-                                entry.records, entry.details, prev)
-            sealed.append({"entry": entry.id, "seq": seq, "prev": prev, "digest": digest})
-            prev = digest
-        if sealed:
-            conn.execute(
-                update(audit_log).where(cols.id == bindparam("entry"), cols.seq.is_(None))
-                .values(seq=bindparam("seq"), prev_hash=bindparam("prev"), hash=bindparam("digest")),
-                sealed,
-            )
-        conn.commit()
+    last = conn.execute(select(cols.seq, cols.hash).where(cols.seq.is_not(None)).order_by(cols.seq.desc()).limit(1))
+    row = last.first()
+    seq, prev = (0, GENESIS) if row is None else (int(row.seq), str(row.hash))
+    pending = conn.execute(
+        select(cols.id, cols.at, cols.actor, cols.org_id, cols.action, cols.purpose, cols.records, cols.details)
+        .where(cols.seq.is_(None)).order_by(cols.id)
+    ).all()
+    sealed = []
+    for entry in pending:
+        seq += 1
+        digest = entry_hash(entry.id, entry.at, entry.actor, entry.org_id, entry.action, entry.purpose,
+                            entry.records, entry.details, prev)
+        sealed.append({"entry": entry.id, "seq": seq, "prev": prev, "digest": digest})
+        prev = digest
+    if sealed:
+        conn.execute(
+            update(audit_log).where(cols.id == bindparam("entry"), cols.seq.is_(None))
+            .values(seq=bindparam("seq"), prev_hash=bindparam("prev"), hash=bindparam("digest")),
+            sealed,
+        )
     return len(sealed)
 
 
