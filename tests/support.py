@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,3 +48,17 @@ def cases_csv(path: Path, rows: int, *, name: str = "Ana", year: int = 2019) -> 
     lines += [f"{year},Feminine,TH,18--20,Adult,ForcedLabour,{name}{i},2000-01-{1 + i % 28:02d}" for i in range(rows)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header for an API token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def api_error(response: Any, status: int, code: str) -> str:
+    """Assert ``response`` is the API's one error shape with ``status`` and ``code``; its message."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+    assert body["error"]["code"] == code
+    return str(body["error"]["message"])

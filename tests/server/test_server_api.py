@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
+from tests.support import api_error, bearer
 
 from palermo.ingest.pipeline import ingest_file
 from palermo.link.run import run_linkage
@@ -56,44 +56,35 @@ def client(store: Store) -> Iterator[TestClient]:
         yield opened
 
 
-def _auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def _error(response: Any, status: int, code: str) -> str:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
-    assert body["error"]["code"] == code
-    return str(body["error"]["message"])
 
 
 def test_health_and_me(client: TestClient, tokens: dict[str, str]) -> None:
     assert client.get("/health").json() == {"status": "ok"}
-    me = client.get("/api/me", headers=_auth(tokens["alice"]))
+    me = client.get("/api/me", headers=bearer(tokens["alice"]))
     assert me.json() == {"user": "alice", "organisation": HOPE, "role": "analyst"}
 
 
 def test_bad_tokens_are_refused_in_the_one_shape(store: Store, client: TestClient, tokens: dict[str, str]) -> None:
     missing = client.get("/api/me")
-    assert "Bearer" in _error(missing, 401, "unauthorized")
+    assert "Bearer" in api_error(missing, 401, "unauthorized")
     assert missing.headers["www-authenticate"] == "Bearer"
-    _error(client.get("/api/me", headers=_auth(tokens["alice"][:-2] + "xx")), 401, "unauthorized")
-    _error(client.get("/api/me", headers=_auth("garbage")), 401, "unauthorized")
+    api_error(client.get("/api/me", headers=bearer(tokens["alice"][:-2] + "xx")), 401, "unauthorized")
+    api_error(client.get("/api/me", headers=bearer("garbage")), 401, "unauthorized")
     with store.engine.begin() as conn:
         conn.execute(update(api_token).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
-    assert "expired" in _error(client.get("/api/me", headers=_auth(tokens["bob"])), 401, "unauthorized")
+    assert "expired" in api_error(client.get("/api/me", headers=bearer(tokens["bob"])), 401, "unauthorized")
     fresh = issue_token(store, "bob")
-    assert client.get("/api/me", headers=_auth(fresh.token)).status_code == 200
+    assert client.get("/api/me", headers=bearer(fresh.token)).status_code == 200
     revoke_token(store, fresh.id)
-    assert "revoked" in _error(client.get("/api/me", headers=_auth(fresh.token)), 401, "unauthorized")
+    assert "revoked" in api_error(client.get("/api/me", headers=bearer(fresh.token)), 401, "unauthorized")
 
 
 def test_roles(client: TestClient, tokens: dict[str, str]) -> None:
     body = {"kind": "phone", "purpose": "investigation 42", "query": {"value": "+66812345001"}}
-    assert "auditor" in _error(client.post("/api/hits", json=body, headers=_auth(tokens["carol"])), 403, "forbidden")
+    refused = client.post("/api/hits", json=body, headers=bearer(tokens["carol"]))
+    assert "auditor" in api_error(refused, 403, "forbidden")
     decision = {"disclose": True, "note": ""}
-    _error(client.post("/api/notices/1/decision", json=decision, headers=_auth(tokens["bob"])), 403, "forbidden")
+    api_error(client.post("/api/notices/1/decision", json=decision, headers=bearer(tokens["bob"])), 403, "forbidden")
 
 
 def test_hits_end_to_end(store: Store, client: TestClient, tokens: dict[str, str], tmp_path: Path) -> None:
@@ -103,36 +94,36 @@ def test_hits_end_to_end(store: Store, client: TestClient, tokens: dict[str, str
         assert ingest_file(store, path, org).accepted == 30
     run_linkage(store, started_by="t")
     ask = {"kind": "phone", "purpose": "investigation 42", "query": {"value": "+66812345001"}}
-    hit = client.post("/api/hits", json=ask, headers=_auth(tokens["bob"]))
+    hit = client.post("/api/hits", json=ask, headers=bearer(tokens["bob"]))
     assert hit.status_code == 200, hit.text
     assert hit.json()["hit"] is True and hit.json()["organisations"] == [HOPE]
     own = {**ask, "query": {"value": "+66912345001"}}  # only the asker holds it: no hit
-    assert client.post("/api/hits", json=own, headers=_auth(tokens["dave"])).json()["hit"] is False
-    _error(client.post("/api/hits", json={**ask, "query": {}}, headers=_auth(tokens["bob"])), 422, "bad_input")
+    assert client.post("/api/hits", json=own, headers=bearer(tokens["dave"])).json()["hit"] is False
+    api_error(client.post("/api/hits", json={**ask, "query": {}}, headers=bearer(tokens["bob"])), 422, "bad_input")
 
-    assert client.get("/api/inbox", headers=_auth(tokens["bob"])).json() == []
-    notices = client.get("/api/inbox", headers=_auth(tokens["alice"])).json()
+    assert client.get("/api/inbox", headers=bearer(tokens["bob"])).json() == []
+    notices = client.get("/api/inbox", headers=bearer(tokens["alice"])).json()
     assert len(notices) == 1
     notice = notices[0]
     assert (notice["asking_org"], notice["asked_by"], notice["purpose"], notice["status"]) == (
         POLICE, "bob", "investigation 42", "pending")
     url = f"/api/notices/{notice['id']}/decision"
-    _error(client.post(url, json={"disclose": True}, headers=_auth(tokens["dave"])), 404, "not_found")
-    decided = client.post(url, json={"disclose": True, "note": "call us"}, headers=_auth(tokens["alice"]))
+    api_error(client.post(url, json={"disclose": True}, headers=bearer(tokens["dave"])), 404, "not_found")
+    decided = client.post(url, json={"disclose": True, "note": "call us"}, headers=bearer(tokens["alice"]))
     assert decided.status_code == 200, decided.text
     assert (decided.json()["status"], decided.json()["decided_by"], decided.json()["note"]) == (
         "disclosed", "alice", "call us")
-    _error(client.post(url, json={"disclose": False}, headers=_auth(tokens["alice"])), 409, "conflict")
+    api_error(client.post(url, json={"disclose": False}, headers=bearer(tokens["alice"])), 409, "conflict")
 
 
 def test_errors_have_one_shape(client: TestClient, tokens: dict[str, str]) -> None:
-    headers = _auth(tokens["bob"])
-    _error(client.get("/nowhere"), 404, "not_found")
-    _error(client.get("/api/hits", headers=headers), 405, "method_not_allowed")
+    headers = bearer(tokens["bob"])
+    api_error(client.get("/nowhere"), 404, "not_found")
+    api_error(client.get("/api/hits", headers=headers), 405, "method_not_allowed")
     bad_json = client.post("/api/hits", content=b"{not json", headers={**headers, "Content-Type": "application/json"})
-    _error(bad_json, 422, "invalid_request")
-    message = _error(client.post("/api/hits", json={"kind": "dna", "purpose": ""}, headers=headers), 422,
+    api_error(bad_json, 422, "invalid_request")
+    message = api_error(client.post("/api/hits", json={"kind": "dna", "purpose": ""}, headers=headers), 422,
                      "invalid_request")
     assert "kind" in message and "purpose" in message and "query" in message
-    _error(client.post("/api/notices/0/decision", json={"disclose": True}, headers=_auth(tokens["alice"])), 422,
+    api_error(client.post("/api/notices/0/decision", json={"disclose": True}, headers=bearer(tokens["alice"])), 422,
            "invalid_request")

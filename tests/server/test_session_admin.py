@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from tests.support import api_error, bearer
 
 from palermo import audit
 from palermo.server.app import create_app
@@ -64,16 +65,6 @@ def client(app: FastAPI) -> Iterator[TestClient]:
         yield opened
 
 
-def _auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def _error(response: Any, status: int, code: str) -> str:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
-    assert body["error"]["code"] == code
-    return str(body["error"]["message"])
 
 
 def _sign_in(client: TestClient, user: str, password: str = PASSWORD) -> Any:
@@ -96,57 +87,57 @@ def test_sign_in_issues_a_short_lived_token_and_sign_out_revokes_it(
         stored = conn.execute(select(api_token.c.secret_sha256).where(api_token.c.id == token_id)).scalar_one()
     assert body["token"].split(".", 1)[1] not in stored
 
-    me = client.get("/api/me", headers=_auth(body["token"]))
+    me = client.get("/api/me", headers=bearer(body["token"]))
     assert me.json() == {"user": "alice", "organisation": HOPE, "role": "analyst"}
-    assert client.delete("/api/session", headers=_auth(body["token"])).status_code == 204
-    assert "revoked" in _error(client.get("/api/me", headers=_auth(body["token"])), 401, "unauthorized")
-    assert client.get("/api/me", headers=_auth(tokens["alice"])).status_code == 200  # other tokens live on
-    _error(client.delete("/api/session"), 401, "unauthorized")
+    assert client.delete("/api/session", headers=bearer(body["token"])).status_code == 204
+    assert "revoked" in api_error(client.get("/api/me", headers=bearer(body["token"])), 401, "unauthorized")
+    assert client.get("/api/me", headers=bearer(tokens["alice"])).status_code == 200  # other tokens live on
+    api_error(client.delete("/api/session"), 401, "unauthorized")
 
 
 def test_wrong_password_and_unknown_user_get_the_same_answer(client: TestClient, tokens: dict[str, str]) -> None:
-    wrong = _error(_sign_in(client, "alice", PASSWORD + "!"), 401, "unauthorized")
-    unknown = _error(_sign_in(client, "mallory"), 401, "unauthorized")
+    wrong = api_error(_sign_in(client, "alice", PASSWORD + "!"), 401, "unauthorized")
+    unknown = api_error(_sign_in(client, "mallory"), 401, "unauthorized")
     assert wrong == unknown == "wrong user name or password"
     assert PASSWORD not in wrong
-    _error(client.post("/api/session", json={"user": "alice"}), 422, "invalid_request")
-    _error(client.post("/api/session", json={"user": "alice", "password": "x" * 2000}), 422, "invalid_request")
+    api_error(client.post("/api/session", json={"user": "alice"}), 422, "invalid_request")
+    api_error(client.post("/api/session", json={"user": "alice", "password": "x" * 2000}), 422, "invalid_request")
 
 
 def test_failed_sign_ins_are_throttled_per_user(client: TestClient, clock: FakeClock, tokens: dict[str, str]) -> None:
     for _ in range(5):
-        _error(_sign_in(client, "alice", "guess guess guess"), 401, "unauthorized")
+        api_error(_sign_in(client, "alice", "guess guess guess"), 401, "unauthorized")
     throttled = _sign_in(client, "ALICE ")  # the right password, the same user as typed differently
-    _error(throttled, 429, "too_many_requests")
+    api_error(throttled, 429, "too_many_requests")
     assert 1 <= int(throttled.headers["retry-after"]) <= 15 * 60
     assert _sign_in(client, "bob").status_code == 201  # another user from the same address
     clock.now += 15 * 60 - 10
-    _error(_sign_in(client, "alice"), 429, "too_many_requests")
+    api_error(_sign_in(client, "alice"), 429, "too_many_requests")
     clock.now += 11
     assert _sign_in(client, "alice").status_code == 201
     for _ in range(5):  # the success forgave the earlier failures
-        _error(_sign_in(client, "alice", "guess guess guess"), 401, "unauthorized")
-    _error(_sign_in(client, "alice"), 429, "too_many_requests")
+        api_error(_sign_in(client, "alice", "guess guess guess"), 401, "unauthorized")
+    api_error(_sign_in(client, "alice"), 429, "too_many_requests")
 
 
 def test_failed_sign_ins_are_throttled_per_address(store: Store, clock: FakeClock, tokens: dict[str, str]) -> None:
     app = create_app(store, throttle=AuthThrottle(clock=clock, signin_per_address=Rule(SIGNIN_PER_ADDRESS.name, 3, 60)))
     with TestClient(app, client=("198.51.100.7", 4000)) as near, TestClient(app, client=("203.0.113.9", 4000)) as far:
         for name in ("mallory", "trent", "eve"):
-            _error(_sign_in(near, name), 401, "unauthorized")
-        _error(_sign_in(near, "alice"), 429, "too_many_requests")
+            api_error(_sign_in(near, name), 401, "unauthorized")
+        api_error(_sign_in(near, "alice"), 429, "too_many_requests")
         assert _sign_in(far, "alice").status_code == 201
         clock.now += 61
         assert _sign_in(near, "alice").status_code == 201
 
 
 def test_bad_bearer_tokens_are_throttled_per_address(app: FastAPI, clock: FakeClock, tokens: dict[str, str]) -> None:
-    good = _auth(tokens["alice"])
+    good = bearer(tokens["alice"])
     with TestClient(app, client=("198.51.100.7", 4000)) as near, TestClient(app, client=("2001:db8::1", 4000)) as far:
         for i in range(20):
-            _error(near.get("/api/me", headers=_auth(f"plm_{i + 1}.guess{i}")), 401, "unauthorized")
+            api_error(near.get("/api/me", headers=bearer(f"plm_{i + 1}.guess{i}")), 401, "unauthorized")
         refused = near.get("/api/me", headers=good)
-        _error(refused, 429, "too_many_requests")
+        api_error(refused, 429, "too_many_requests")
         assert 1 <= int(refused.headers["retry-after"]) <= 60
         assert far.get("/api/me", headers=good).status_code == 200
         clock.now += 61
@@ -156,7 +147,7 @@ def test_bad_bearer_tokens_are_throttled_per_address(app: FastAPI, clock: FakeCl
 
 
 def test_admin_manages_organisations_users_and_tokens(store: Store, client: TestClient, tokens: dict[str, str]) -> None:
-    root = _auth(tokens["root"])
+    root = bearer(tokens["root"])
     org = client.post("/api/admin/organisations", json={"name": "Safe Haven", "type": "NGO", "country": "Thailand"},
                       headers=root)
     assert org.status_code == 201, org.text
@@ -179,12 +170,12 @@ def test_admin_manages_organisations_users_and_tokens(store: Store, client: Test
     issued = client.post("/api/admin/users/dora/tokens", json={"days": 7}, headers=root)
     assert issued.status_code == 201, issued.text
     token = issued.json()["token"]
-    me = client.get("/api/me", headers=_auth(token))
+    me = client.get("/api/me", headers=bearer(token))
     assert me.json() == {"user": "dora", "organisation": "Safe Haven", "role": "contributor"}
     assert _sign_in(client, "dora", new_password).status_code == 201
     revoked = client.delete(f"/api/admin/tokens/{issued.json()['id']}", headers=root)
     assert revoked.status_code == 204
-    assert "revoked" in _error(client.get("/api/me", headers=_auth(token)), 401, "unauthorized")
+    assert "revoked" in api_error(client.get("/api/me", headers=bearer(token)), 401, "unauthorized")
 
     log = audit.entries(store)
     assert [e.action for e in reversed(log)] == [
@@ -209,14 +200,14 @@ def test_admin_endpoints_need_the_admin_role(client: TestClient, tokens: dict[st
     ]
     for method, url, body in calls:
         for name in ("alice", "bob", "carol"):
-            answer = client.request(method, url, json=body, headers=_auth(tokens[name]))
-            assert "admin" in _error(answer, 403, "forbidden")
-        _error(client.request(method, url, json=body), 401, "unauthorized")
-    assert client.get("/api/me", headers=_auth(tokens["alice"])).status_code == 200  # token 1 still valid
+            answer = client.request(method, url, json=body, headers=bearer(tokens[name]))
+            assert "admin" in api_error(answer, 403, "forbidden")
+        api_error(client.request(method, url, json=body), 401, "unauthorized")
+    assert client.get("/api/me", headers=bearer(tokens["alice"])).status_code == 200  # token 1 still valid
 
 
 def test_admin_bad_input_in_the_one_shape(store: Store, client: TestClient, tokens: dict[str, str]) -> None:
-    root = _auth(tokens["root"])
+    root = bearer(tokens["root"])
 
     def org(**change: str) -> Any:
         return client.post("/api/admin/organisations", json={"name": "New", "type": "NGO", "country": "TH", **change},
@@ -226,17 +217,17 @@ def test_admin_bad_input_in_the_one_shape(store: Store, client: TestClient, toke
         body = {"name": "erin", "organisation": HOPE, "role": "analyst", "password": PASSWORD, **change}
         return client.post("/api/admin/users", json=body, headers=root)
 
-    assert "country" in _error(org(country="Atlantis"), 422, "bad_input")
-    assert "organisation type" in _error(org(type="Club"), 422, "bad_input")
-    _error(org(name=HOPE), 409, "conflict")
-    _error(org(name=""), 422, "invalid_request")
-    assert "at least 12" in _error(user(password="short"), 422, "bad_input")
-    _error(user(name="alice"), 409, "conflict")
-    assert "role" in _error(user(role="superuser"), 422, "invalid_request")
-    _error(user(organisation="Nobody"), 404, "not_found")
-    _error(client.post("/api/admin/users/nobody/tokens", json={}, headers=root), 404, "not_found")
-    _error(client.post("/api/admin/users/alice/tokens", json={"days": 0}, headers=root), 422, "invalid_request")
-    _error(client.delete("/api/admin/tokens/999999", headers=root), 404, "not_found")
-    _error(client.delete("/api/admin/tokens/0", headers=root), 422, "invalid_request")
+    assert "country" in api_error(org(country="Atlantis"), 422, "bad_input")
+    assert "organisation type" in api_error(org(type="Club"), 422, "bad_input")
+    api_error(org(name=HOPE), 409, "conflict")
+    api_error(org(name=""), 422, "invalid_request")
+    assert "at least 12" in api_error(user(password="short"), 422, "bad_input")
+    api_error(user(name="alice"), 409, "conflict")
+    assert "role" in api_error(user(role="superuser"), 422, "invalid_request")
+    api_error(user(organisation="Nobody"), 404, "not_found")
+    api_error(client.post("/api/admin/users/nobody/tokens", json={}, headers=root), 404, "not_found")
+    api_error(client.post("/api/admin/users/alice/tokens", json={"days": 0}, headers=root), 422, "invalid_request")
+    api_error(client.delete("/api/admin/tokens/999999", headers=root), 404, "not_found")
+    api_error(client.delete("/api/admin/tokens/0", headers=root), 422, "invalid_request")
     assert audit.entries(store) == []
     assert [u["name"] for u in client.get("/api/admin/users", headers=root).json()] == sorted(USERS)

@@ -24,7 +24,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
-from tests.support import HEADER
+from tests.support import HEADER, api_error, bearer
 
 from palermo import audit
 from palermo.server.app import create_app
@@ -75,21 +75,11 @@ def client(store: Store) -> Iterator[TestClient]:
         yield opened
 
 
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def error(response: Any, status: int, code: str) -> str:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
-    assert body["error"]["code"] == code
-    return str(body["error"]["message"])
 
 
 def post(client: TestClient, token: str, data: bytes, name: str = "cases.csv") -> dict[str, Any]:
     response = client.post(
-        "/api/uploads", headers=auth(token), files={"file": (name, data, "text/csv")}, data={"purpose": PURPOSE}
+        "/api/uploads", headers=bearer(token), files={"file": (name, data, "text/csv")}, data={"purpose": PURPOSE}
     )
     assert response.status_code == 202, response.text
     job: dict[str, Any] = response.json()
@@ -101,7 +91,7 @@ def post(client: TestClient, token: str, data: bytes, name: str = "cases.csv") -
 def wait(client: TestClient, token: str, job_id: int, timeout: float = 120) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
-        response = client.get(f"/api/uploads/{job_id}", headers=auth(token))
+        response = client.get(f"/api/uploads/{job_id}", headers=bearer(token))
         assert response.status_code == 200, response.text
         job: dict[str, Any] = response.json()
         if job["status"] in FINISHED:
@@ -134,7 +124,7 @@ def test_good_file_is_stored_and_audited(store: Store, client: TestClient, token
     assert entry.details == {"job": job["id"], "status": "stored"}
     assert audit.verify(store).ok
 
-    listed = client.get("/api/uploads", headers=auth(tokens["amir"]))  # anyone of the organisation
+    listed = client.get("/api/uploads", headers=bearer(tokens["amir"]))  # anyone of the organisation
     assert [(j["id"], j["status"], j["report"]) for j in listed.json()] == [(job["id"], "stored", None)]
 
 
@@ -181,31 +171,31 @@ def test_same_file_twice_is_already_ingested(store: Store, client: TestClient, t
     assert (first["status"], second["status"]) == ("stored", "already-ingested")
     assert second["batch_id"] == first["batch_id"] and second["report"]["accepted"] == 0
     assert count(store, case_record) == 5 and count(store, ingest_batch) == 1
-    jobs = client.get("/api/uploads", headers=auth(tokens["carol"])).json()
+    jobs = client.get("/api/uploads", headers=bearer(tokens["carol"])).json()
     assert [j["id"] for j in jobs] == [second["id"], first["id"]]
 
 
 def test_jobs_are_private_to_their_organisation(client: TestClient, tokens: dict[str, str]) -> None:
     job = wait(client, tokens["alice"], post(client, tokens["alice"], csv_bytes(good_rows(3)))["id"])
-    other = error(client.get(f"/api/uploads/{job['id']}", headers=auth(tokens["bob"])), 404, "not_found")
-    missing = error(client.get("/api/uploads/987654", headers=auth(tokens["bob"])), 404, "not_found")
+    other = api_error(client.get(f"/api/uploads/{job['id']}", headers=bearer(tokens["bob"])), 404, "not_found")
+    missing = api_error(client.get("/api/uploads/987654", headers=bearer(tokens["bob"])), 404, "not_found")
     assert other == missing.replace("987654", str(job["id"]))
-    assert client.get("/api/uploads", headers=auth(tokens["bob"])).json() == []
-    error(client.get(f"/api/uploads/{job['id']}"), 401, "unauthorized")
+    assert client.get("/api/uploads", headers=bearer(tokens["bob"])).json() == []
+    api_error(client.get(f"/api/uploads/{job['id']}"), 401, "unauthorized")
 
 
 def test_auditor_cannot_upload(store: Store, client: TestClient, tokens: dict[str, str]) -> None:
     response = client.post(
-        "/api/uploads", headers=auth(tokens["carol"]), files={"file": ("a.csv", csv_bytes([GOOD]))},
+        "/api/uploads", headers=bearer(tokens["carol"]), files={"file": ("a.csv", csv_bytes([GOOD]))},
         data={"purpose": PURPOSE},
     )
-    assert "auditor" in error(response, 403, "forbidden")
+    assert "auditor" in api_error(response, 403, "forbidden")
     blank = client.post(
-        "/api/uploads", headers=auth(tokens["alice"]), files={"file": ("a.csv", csv_bytes([GOOD]))},
+        "/api/uploads", headers=bearer(tokens["alice"]), files={"file": ("a.csv", csv_bytes([GOOD]))},
         data={"purpose": "   "},
     )
-    error(blank, 422, "bad_input")
-    error(client.post("/api/uploads", headers=auth(tokens["alice"]), data={"purpose": PURPOSE}), 422,
+    api_error(blank, 422, "bad_input")
+    api_error(client.post("/api/uploads", headers=bearer(tokens["alice"]), data={"purpose": PURPOSE}), 422,
           "invalid_request")
     assert count(store, ingest_job) == 0
 
@@ -228,7 +218,7 @@ def test_odd_file_names_are_only_shown(
         f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{odd}"\r\n'
         f"Content-Type: text/csv\r\n\r\n"
     ).encode() + csv_bytes(good_rows(4)) + f"\r\n--{boundary}--\r\n".encode()
-    sent = client.post("/api/uploads", headers={**auth(tokens["alice"]),
+    sent = client.post("/api/uploads", headers={**bearer(tokens["alice"]),
                        "Content-Type": f"multipart/form-data; boundary={boundary}"}, content=body)
     assert sent.status_code == 202, sent.text
     done = wait(client, tokens["alice"], sent.json()["id"])
@@ -262,31 +252,31 @@ def test_jobs_do_not_hold_up_other_requests(store: Store, client: TestClient, to
         lock.execute(text("LOCK TABLE case_record IN EXCLUSIVE MODE"))  # the job will wait to store its rows
         job = post(client, tokens["alice"], csv_bytes(good_rows(3)))
         deadline = time.monotonic() + 30
-        while client.get(f"/api/uploads/{job['id']}", headers=auth(tokens["alice"])).json()["status"] != "running":
+        while client.get(f"/api/uploads/{job['id']}", headers=bearer(tokens["alice"])).json()["status"] != "running":
             assert time.monotonic() < deadline
             time.sleep(0.05)
         assert client.get("/health").json() == {"status": "ok"}
-        assert client.get("/api/uploads", headers=auth(tokens["alice"])).json()[0]["status"] == "running"
+        assert client.get("/api/uploads", headers=bearer(tokens["alice"])).json()[0]["status"] == "running"
         lock.rollback()
     assert wait(client, tokens["alice"], job["id"])["status"] == "stored"
 
 
 def test_oversized_body_is_refused(store: Store, client: TestClient, tokens: dict[str, str]) -> None:
     big = csv_bytes(good_rows(3)) + b"#" * LIMIT
-    declared = client.post("/api/uploads", headers=auth(tokens["alice"]), files={"file": ("big.csv", big)},
+    declared = client.post("/api/uploads", headers=bearer(tokens["alice"]), files={"file": ("big.csv", big)},
                            data={"purpose": PURPOSE})
-    assert "limit of 65,536 bytes" in error(declared, 413, "too_large")
+    assert "limit of 65,536 bytes" in api_error(declared, 413, "too_large")
 
     def chunks() -> Iterator[bytes]:
         yield b"--x\r\n"
         yield b"#" * LIMIT
 
-    streamed = client.post("/api/uploads", headers={**auth(tokens["alice"]),
+    streamed = client.post("/api/uploads", headers={**bearer(tokens["alice"]),
                            "Content-Type": "multipart/form-data; boundary=x"}, content=chunks())
     assert "content-length" not in streamed.request.headers
-    error(streamed, 413, "too_large")
+    api_error(streamed, 413, "too_large")
     assert count(store, ingest_job) == 0
-    assert client.post("/api/uploads", headers=auth(tokens["alice"]), files={"file": ("ok.csv", big[:LIMIT - 400])},
+    assert client.post("/api/uploads", headers=bearer(tokens["alice"]), files={"file": ("ok.csv", big[:LIMIT - 400])},
                        data={"purpose": PURPOSE}).status_code == 202
 
 
