@@ -167,7 +167,7 @@ def create_app(
     app.add_exception_handler(Exception, _unexpected_error)
     app.state.throttle = throttle or AuthThrottle()
     app.state.settings = config
-    app.add_middleware(BodyLimit, max_bytes=config.max_upload_bytes, paths=("/api/uploads",))
+    app.add_middleware(BodyLimit, max_bytes=config.max_upload_bytes, paths=("/api/uploads", "/uploads"))
     _routes(app)
     return app
 

@@ -8,8 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from . import pages, uploads
 from .auth import COOKIE, SignInRequired
-from .pages import router
 
 
 async def _to_sign_in(_request: Request, exc: Exception) -> Response:
@@ -22,5 +22,6 @@ async def _to_sign_in(_request: Request, exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     """Serve the web application from ``app``."""
     app.mount("/static", StaticFiles(packages=[("palermo.web", "static")]), name="static")
-    app.include_router(router)
+    app.include_router(pages.router)
+    app.include_router(uploads.router)
     app.add_exception_handler(SignInRequired, _to_sign_in)

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 ALL_ROLES = ("contributor", "analyst", "auditor", "admin")
 NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/home", "Home", ALL_ROLES),
+    ("/uploads", "Uploads", ALL_ROLES),
 ]
 """The main navigation: path, label and the roles that see the link."""
 PAGE_PREFIXES_NOT_WEB = ("/api/", "/openapi.json", "/docs", "/redoc", "/health", "/static/")

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, FastAPI, Form, Path, Query, Request, Res
 
 from ...errors import InputError
 from ...settings import Settings
+from ...store.db import Store
 from ..deps import Caller, StoreDep, require
 from ..identity import Principal
 from ..jobs import Job, JobRunner, get_job, list_jobs, save_upload, submit_job
@@ -63,6 +64,13 @@ def upload(
     response: Response,
 ) -> JobView:
     """Queue a file (CSV, XLSX, JSON, NDJSON) for ingestion by the caller's organisation; follow ``links.self``."""
+    job = queue_upload(request, store, caller, file, purpose)
+    response.headers["Location"] = f"{UPLOADS}/{job.id}"
+    return _view(job)
+
+
+def queue_upload(request: Request, store: Store, caller: Principal, file: UploadFile, purpose: str) -> Job:
+    """Save an uploaded file and queue its ingestion for the caller's organisation (API and web pages)."""
     if not purpose.strip():
         raise InputError("purpose must say why the file is uploaded")
     settings: Settings = request.app.state.settings
@@ -76,8 +84,7 @@ def upload(
         raise
     runner: JobRunner = request.app.state.uploads
     runner.start(store, job, saved, purpose=purpose.strip(), settings=settings)
-    response.headers["Location"] = f"{UPLOADS}/{job.id}"
-    return _view(job)
+    return job
 
 
 @router.get(f"{UPLOADS}/{{job_id}}", response_model=JobView)
