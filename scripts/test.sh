@@ -19,7 +19,8 @@ fi
 
 if [ ! -x /usr/bin/chromium ]; then
     echo "installing Debian's chromium for the web tests"
-    apt-get install -y chromium >/dev/null || { echo "cannot install chromium (run as root, or install it)"; exit 1; }
+    apt-get install -y chromium >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y chromium >/dev/null; } \
+        || { echo "cannot install chromium (run as root, or install it)"; exit 1; }
 fi
 
 .venv/bin/ruff check src tests bench scripts

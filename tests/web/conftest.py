@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,10 +47,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A seeded SQLite store served by ``palermo serve`` in its own process."""
-    folder = tmp_path_factory.mktemp("web")
+def seed_default(folder: Path) -> str:
+    """Two organisations with cases and the users of :data:`USERS` in a new SQLite store; its URL."""
     db = f"sqlite:///{folder / 'palermo.db'}"
     store = open_store(db)
     add_organisation(store, "Hope Shelter", "NGO", "TH")
@@ -59,6 +58,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     for name, (org, role) in USERS.items():
         create_user(store, name, org, role, PASSWORD)
     store.engine.dispose()
+    return db
+
+
+@contextmanager
+def serve(db: str, folder: Path) -> Iterator[Server]:
+    """``palermo serve`` over ``db`` in its own process (working directory ``folder``) until the block ends."""
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "palermo", "--db", db, "serve", "--port", str(port)],
@@ -74,9 +79,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     else:
         process.kill()
         raise RuntimeError(f"palermo serve did not start: {process.communicate()[0]}")
-    yield Server(url=url, db=db)
-    process.terminate()
-    process.wait(timeout=20)
+    try:
+        yield Server(url=url, db=db)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A seeded SQLite store (:func:`seed_default`) served by ``palermo serve``.
+
+    A test module that needs more data overrides this fixture: seed with :func:`seed_default`, add to the
+    store, then ``with serve(db, folder) as running: yield running``.
+    """
+    folder = tmp_path_factory.mktemp("web")
+    with serve(seed_default(folder), folder) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")
