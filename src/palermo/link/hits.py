@@ -32,8 +32,8 @@ from ..store.schema import hit_notice, hit_query, identity_key, organisation
 from .history import latest_run
 from .keys import IDENTIFIER_KINDS, deployment_key, digests, key_values
 from .persons import prepare_persons
+from .realtime import score_against
 from .records import read_person_records_by_id
-from .resolve import score_against
 
 Kind = Literal["person", "phone", "email", "document", "bank_account"]
 KINDS: tuple[str, ...] = ("person", *IDENTIFIER_KINDS)

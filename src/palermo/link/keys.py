@@ -83,10 +83,13 @@ def digests(values: pl.DataFrame, secret: bytes) -> pl.DataFrame:
 
 def deployment_key(store: Store, name: str = "identity-index") -> bytes:
     """The deployment's own secret key ``name``, created (32 random bytes) the first time it is asked for."""
+    if name in store.secrets:
+        return store.secrets[name]
     with store.engine.connect() as conn:
         found = conn.execute(select(deployment_secret.c.value).where(deployment_secret.c.name == name)).scalar()
     if found is not None:
-        return bytes(found)
+        store.secrets[name] = bytes(found)
+        return store.secrets[name]
     try:
         with store.engine.begin() as conn:
             conn.execute(

@@ -27,8 +27,6 @@ DEFAULT_THRESHOLD = 0.9
 """Match probability at or above which a pair is taken as the same person."""
 TRAINING_RECORDS = 100_000
 U_PAIRS = 2_000_000
-_QUERY = "__query__"
-"""The id a query record takes while it is scored (a constant, never a user value)."""
 PAIR_COLUMNS = ("unique_id_l", "unique_id_r", "match_weight", "match_probability")
 
 DbApiFactory = Callable[[], DatabaseAPISubClass]
@@ -133,33 +131,6 @@ def resolve(
     pairs = predict(frame, trained, threshold=threshold, db_api=db_api)
     clusters = connected_components(frame["unique_id"], pairs)
     return Resolution(pairs=pairs, clusters=clusters, model=trained)
-
-
-def score_against(
-    query: pl.DataFrame, records: pl.DataFrame, model: dict[str, Any], *, db_api: DbApiFactory = duckdb_api
-) -> pl.DataFrame:
-    """Score one prepared query record against every record of ``records``: unique_id, match_probability.
-
-    No blocking (the records are already the candidates) and no term-frequency adjustment: the
-    candidates are too few to tell how common a name is, so the model's average u is used.
-    """
-    frame = pl.concat([records, query], how="diagonal_relaxed")
-    query_id = query["unique_id"].item()
-    settings = {
-        **without_term_frequencies(model),
-        "link_type": "dedupe_only",
-        "blocking_rules_to_generate_predictions": [
-            {"blocking_rule": f"l.unique_id <> r.unique_id and (l.unique_id = '{_QUERY}' or r.unique_id = '{_QUERY}')"}
-        ],
-    }
-    frame = frame.with_columns(pl.col("unique_id").replace(query_id, _QUERY))
-    linker = _linker([frame], settings, db_api())
-    result = _pairs_frame(linker.inference.predict())
-    return result.select(
-        pl.when(pl.col("unique_id_l") == _QUERY).then(pl.col("unique_id_r")).otherwise(pl.col("unique_id_l"))
-        .cast(pl.Utf8).alias("unique_id"),
-        pl.col("match_probability").cast(pl.Float64),
-    )
 
 
 def without_term_frequencies(model: dict[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,8 @@ class Store:
 
     engine: Engine
     url: str
+    secrets: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+    """The deployment's secret keys once read (they never change once made): no query per request."""
 
     @property
     def dialect(self) -> str:

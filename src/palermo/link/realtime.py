@@ -1,0 +1,71 @@
+"""Scoring one query record against a few candidates, fast enough to answer a request.
+
+Splink's real-time API (``splink.internals.realtime.compare_records``) compares two tables of
+records under a trained model without building a ``Linker``, and caches the SQL it generates per
+model. Each worker thread keeps its own DuckDB backend (a DuckDB connection is not shared across
+threads, and opening one costs tens of milliseconds); every call drops the tables it registered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from typing import Any
+
+import duckdb
+import polars as pl
+from splink.internals.database_api import DatabaseAPISubClass
+from splink.internals.realtime import compare_records
+
+from .resolve import duckdb_api, without_term_frequencies
+
+_local = threading.local()
+
+
+def _thread_api() -> DatabaseAPISubClass:
+    api: DatabaseAPISubClass | None = getattr(_local, "api", None)
+    if api is None:
+        api = _local.api = duckdb_api()
+    return api
+
+
+def _scoring_settings(model: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The model without term-frequency adjustments, and a key naming it for Splink's SQL cache."""
+    settings = {**without_term_frequencies(model), "link_type": "dedupe_only"}
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
+    return settings, f"palermo-score-{digest[:32]}"
+
+
+def score_against(query: pl.DataFrame, records: pl.DataFrame, model: dict[str, Any]) -> pl.DataFrame:
+    """Score one prepared query record against every record of ``records``: unique_id, match_probability.
+
+    No blocking (the records are already the candidates) and no term-frequency adjustment: the
+    candidates are too few to tell how common a name is, so the model's average u is used.
+    """
+    if records.is_empty():
+        return pl.DataFrame(schema={"unique_id": pl.Utf8, "match_probability": pl.Float64})
+    settings, cache_key = _scoring_settings(model)
+    columns = [name for name in records.columns if name in query.columns]
+    api = _thread_api()
+    result = compare_records(
+        query.select(columns).to_arrow(), records.select(columns).to_arrow(), settings, api,
+        sql_cache_key=cache_key,
+    )
+    connection: duckdb.DuckDBPyConnection = api._con  # type: ignore[attr-defined]  # a DuckDBAPI's connection
+    table = result.physical_name  # a name made by Splink, never by input
+    try:
+        scored = pl.DataFrame(connection.table(table).select("unique_id_r", "match_probability").arrow())
+    finally:
+        _drop(connection, table)
+    return scored.select(
+        pl.col("unique_id_r").cast(pl.Utf8).alias("unique_id"), pl.col("match_probability").cast(pl.Float64)
+    )
+
+
+def _drop(connection: duckdb.DuckDBPyConnection, result_table: str) -> None:
+    """Drop the result table and the two input views one ``compare_records`` call registered."""
+    uid = result_table.rsplit("_", 1)[-1]
+    connection.execute(f'DROP TABLE IF EXISTS "{result_table}"')  # names made by Splink, never by input
+    for side in ("left", "right"):
+        connection.unregister(f"__splink__compare_records_{side}_{uid}")
