@@ -31,7 +31,7 @@ from ..store.orgs import get_organisation
 from ..store.schema import hit_notice, hit_query, identity_key, organisation
 from .history import latest_run
 from .keys import IDENTIFIER_KINDS, deployment_key, digests, key_values
-from .persons import prepare_persons
+from .persons import identifier_series, prepare_persons
 from .realtime import score_against
 from .records import read_person_records_by_id
 
@@ -96,13 +96,15 @@ def index_plaintext(store: Store, persons: pl.DataFrame, owners: pl.DataFrame) -
 
 
 def _query_frame(kind: str, query: dict[str, str]) -> pl.DataFrame:
+    """The query as a one-row prepared frame: a whole person, or just the one identifier (normalised alike)."""
     if kind == "person":
         row = {"unique_id": "__query__", **query}
-    else:
-        if "value" not in query or not query["value"].strip():
-            raise InputError(f"a {kind} query needs a value", column=kind)
-        row = {"unique_id": "__query__", kind: query["value"], "phone_region": query.get("region", "")}
-    return prepare_persons(pl.DataFrame([row], schema={name: pl.Utf8 for name in row}))
+        return prepare_persons(pl.DataFrame([row], schema={name: pl.Utf8 for name in row}))
+    if "value" not in query or not query["value"].strip():
+        raise InputError(f"a {kind} query needs a value", column=kind)
+    value = identifier_series(kind, pl.Series(kind, [query["value"]], dtype=pl.Utf8),
+                              pl.Series("phone_region", [query.get("region") or None], dtype=pl.Utf8))
+    return pl.DataFrame({"unique_id": ["__query__"], kind: value.replace("", None)})
 
 
 def check_query(kind: str, purpose: str) -> None:

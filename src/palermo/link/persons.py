@@ -36,6 +36,17 @@ LINK_COLUMNS = (
 """Columns of a prepared person frame (strings; ``name_key`` is the swap-proof phonetic key of all names)."""
 
 
+def identifier_series(kind: str, values: pl.Series, region: pl.Series | None = None) -> pl.Series:
+    """One identifier column normalised as :func:`prepare_persons` does (``phone`` reads ``region``)."""
+    if kind == "phone":
+        return phone_series(values, region)
+    if kind == "email":
+        return email_series(values)
+    if kind in ("document", "bank_account"):
+        return document_series(values)
+    raise InputError(f"unknown identifier kind {kind!r}", column=kind)
+
+
 def _sorted_words(column: str) -> pl.Expr:
     return pl.col(column).str.split(" ").list.sort().list.join(" ")
 
@@ -99,10 +110,10 @@ def prepare_persons(frame: pl.DataFrame) -> pl.DataFrame:
             "birth_year": birth_year,
             "sex": raw["sex"].str.strip_chars().str.to_lowercase(),
             "citizenship": raw["citizenship"].str.strip_chars().str.to_uppercase(),
-            "phone": phone_series(raw["phone"], raw["phone_region"]),
-            "email": email_series(raw["email"]),
-            "document": document_series(raw["document"]),
-            "bank_account": document_series(raw["bank_account"]),
+            "phone": identifier_series("phone", raw["phone"], raw["phone_region"]),
+            "email": identifier_series("email", raw["email"]),
+            "document": identifier_series("document", raw["document"]),
+            "bank_account": identifier_series("bank_account", raw["bank_account"]),
             "address": address_series(raw["address"]),
             "postcode": raw["postcode"].str.replace_all(r"\s+", "").str.to_uppercase(),
             "city": name_series(raw["city"]),

@@ -32,6 +32,8 @@ class Store:
     url: str
     secrets: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
     """The deployment's secret keys once read (they never change once made): no query per request."""
+    organisations: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """Organisations once read, by name (a registered organisation never changes): no query per request."""
 
     @property
     def dialect(self) -> str:

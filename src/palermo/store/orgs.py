@@ -75,15 +75,23 @@ def add_organisation(store: Store, name: str, org_type: str, country: str) -> Or
 
 
 def get_organisation(store: Store, name: str) -> Organisation:
-    """The organisation called ``name``; the error says how to register it."""
+    """The organisation called ``name``; the error says how to register it.
+
+    Registered organisations never change, so each is read once per store and kept.
+    """
+    wanted = " ".join(name.split())
+    known: Organisation | None = store.organisations.get(wanted)
+    if known is not None:
+        return known
     with store.engine.connect() as conn:
-        row = conn.execute(select(organisation).where(organisation.c.name == " ".join(name.split()))).first()
+        row = conn.execute(select(organisation).where(organisation.c.name == wanted)).first()
     if row is None:
         raise NotFoundError(
             f"organisation {name!r} is not registered; register it first with "
             f"`palermo org add {name!r} --type NGO --country XX` (see `palermo org list`)"
         )
-    return Organisation.model_validate(row._asdict())
+    found = store.organisations[wanted] = Organisation.model_validate(row._asdict())
+    return found
 
 
 def list_organisations(store: Store) -> list[OrganisationSummary]:
