@@ -16,6 +16,15 @@ from tests.support import PG_ADMIN
 BACKENDS = ["sqlite", "postgresql"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _releases_outside_the_repository(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Publication releases made by any test (schemathesis's admin examples too) go to a temporary folder."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("PALERMO_RELEASES_DIR", str(tmp_path_factory.mktemp("releases")))
+    yield
+    patch.undo()
+
+
 def _pg_url(name: str) -> str:
     return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
 

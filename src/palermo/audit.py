@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
+from .errors import InputError
 from .store.db import Store
 from .store.locking import write_transaction
 from .store.orgs import get_organisation
@@ -209,16 +210,50 @@ def verify(store: Store) -> AuditReport:
     return AuditReport(True, count)
 
 
-def entries(store: Store, limit: int = 50, org: str | None = None) -> list[AuditEntry]:
-    """The newest ``limit`` entries, newest first, of all organisations or of ``org``."""
+def entries(
+    store: Store,
+    limit: int = 50,
+    org: str | None = None,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before: int | None = None,
+) -> list[AuditEntry]:
+    """The newest ``limit`` entries, newest first, of all organisations or of ``org``.
+
+    Filters: ``actor`` (a user name), ``action`` (``admin`` matches ``admin`` and every ``admin.*``),
+    ``since`` (inclusive) and ``until`` (exclusive) in time, and ``before`` an entry id (the next page
+    after an entry: ``before`` = the last id shown).
+    """
+    try:
+        since, until = (None if moment is None else _aware(moment) for moment in (since, until))
+    except OverflowError:
+        raise InputError("a date of the period is out of range", column="since") from None
+    if since is not None and until is not None and until <= since:
+        raise InputError("the end of the period is not after its start", column="until")
+    cols = audit_log.c
     query = (
         select(audit_log, organisation.c.name.label("org_name"))
-        .select_from(audit_log.outerjoin(organisation, organisation.c.id == audit_log.c.org_id))
-        .order_by(audit_log.c.id.desc())
+        .select_from(audit_log.outerjoin(organisation, organisation.c.id == cols.org_id))
+        .order_by(cols.id.desc())
         .limit(limit)
     )
     if org is not None:
-        query = query.where(audit_log.c.org_id == get_organisation(store, org).id)
+        query = query.where(cols.org_id == get_organisation(store, org).id)
+    if actor is not None and actor.strip():
+        query = query.where(cols.actor == " ".join(actor.split()))
+    if action is not None and action.strip():
+        name = action.strip()
+        pattern = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ".%"
+        query = query.where(or_(cols.action == name, cols.action.like(pattern, escape="\\")))
+    if since is not None:
+        query = query.where(cols.at >= since)
+    if until is not None:
+        query = query.where(cols.at < until)
+    if before is not None:
+        query = query.where(cols.id < before)
     with store.engine.connect() as conn:
         rows = conn.execute(query).mappings().all()
     return [

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     upload_workers: int = 2
     """Uploads the API ingests at the same time; the others wait in the queue."""
 
+    releases_dir: str = ""
+    """Folder where publication releases are written; empty means ``releases`` in the working directory."""
+
     privacy_budget_epsilon: float = 10.0
     """Total ε that differentially private releases of one dataset may spend together (basic composition)."""
 

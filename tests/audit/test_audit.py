@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import polars as pl
 import pytest
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 
 from palermo import audit, cli
 from palermo.cli_audit import audit_app
+from palermo.errors import InputError
 from palermo.link.hits import decide, inbox, record_query
 from palermo.store.db import Store
 from palermo.store.orgs import add_organisation
@@ -137,3 +139,26 @@ def test_unsealing_an_entry_to_move_it_is_detected(store: Store) -> None:
         conn.execute(update(audit_log).where(audit_log.c.id == ids[1]).values(seq=None, prev_hash=None, hash=None))
     report = audit.verify(store)  # the entry is sealed again at the end; its old place is a gap
     assert not report.ok and report.first_bad == ids[2] and report.reason == "reordered or deleted"
+
+
+def test_entries_are_filtered_and_paged(store: Store) -> None:
+    org_id = add_organisation(store, "Filter Org", "NGO", "TH").id
+    made = {name: audit.append(store, actor=actor, org_id=org_id, action=name, purpose="p")
+            for name, actor in (("admin.user.create", "root"), ("admin.token.issue", "root"),
+                                ("cases.read", "ana"), ("administer_x", "root"), ("admin_y", "root"))}
+    with store.engine.begin() as conn:
+        conn.execute(update(audit_log).where(audit_log.c.id == made["cases.read"])
+                     .values(at=datetime(2020, 5, 1, 12, tzinfo=UTC)))
+
+    def ids(**filters: object) -> list[int]:
+        return [e.id for e in audit.entries(store, org="Filter Org", **filters)]  # type: ignore[arg-type]
+
+    assert ids(action="admin") == [made["admin.token.issue"], made["admin.user.create"]]  # not administer_x, admin_y
+    assert ids(action="admin.token") == [made["admin.token.issue"]]
+    assert ids(actor="ana") == [made["cases.read"]]
+    assert ids(since=datetime(2020, 5, 1, tzinfo=UTC), until=datetime(2020, 5, 2, tzinfo=UTC)) == [made["cases.read"]]
+    assert made["cases.read"] not in ids(since=datetime(2020, 5, 2, tzinfo=UTC))
+    everything = ids()
+    assert ids(before=everything[1], limit=2) == everything[2:4]
+    with pytest.raises(InputError, match="end of the period"):
+        audit.entries(store, since=datetime(2020, 5, 2, tzinfo=UTC), until=datetime(2020, 5, 1, tzinfo=UTC))

@@ -8,11 +8,12 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import polars as pl
 import pytest
 from rich.console import Console
 from rich.progress import Progress
 
-from palermo.analyse.cases import CaseFilter
+from palermo.analyse.cases import CaseFilter, read_cases
 from palermo.demo.run import run_demo
 from palermo.publish.attack import audit_recoverability
 from palermo.reports.assessment import Assessment, build_assessment
@@ -90,3 +91,13 @@ def test_filters_narrow_the_report(demo_store: Store) -> None:
     assert europe.cases_in_scope is not None and everything.cases_in_scope is not None
     assert 0 < europe.cases_in_scope < everything.cases_in_scope
     assert "Europe" in europe.scope and "2015" in europe.scope
+
+
+def test_countries_of_exploitation_narrow_the_report(demo_store: Store) -> None:
+    cases = read_cases(demo_store)
+    thai = cases.filter(pl.col("vic_country_of_exploitation") == "TH").height
+    narrowed = build_assessment(demo_store, CaseFilter(countries=("TH",), forms=("SexualExploitation",)), k=K)
+    assert thai >= K and narrowed.cases_in_scope is not None and 0 < narrowed.cases_in_scope < thai
+    assert "countries of exploitation: Thailand" in narrowed.scope
+    assert "forms of exploitation: Sexual exploitation" in narrowed.scope
+    assert build_assessment(demo_store, CaseFilter(countries=("TH",)), k=K).cases_in_scope == thai

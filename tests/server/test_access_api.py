@@ -162,3 +162,34 @@ def test_linkage_alerts_name_only_holders_that_allow_it(store: Store, tmp_path: 
         assert all(a["holders"] == ["B"] and a["unnamed_holders"] == 1 and a["other_records"] == [] for a in found)
         grant(store, "B", "A", "linkage", "full", by="b")
         assert all(len(a["other_records"]) >= 1 for a in alerts())  # type: ignore[arg-type]
+
+
+def test_audit_log_filters_and_agreement_periods_over_the_api(store: Store, api: Api) -> None:
+    client, h = api
+    _cases(client, h["hope-analyst"])
+    granted = client.post("/api/agreements", headers=h["hope-analyst"], json={
+        "grantee": "Police", "category": "cases", "level": "aggregate", "valid_from": "2030-01-01T00:00:00Z",
+        "valid_until": "2030-07-01T00:00:00Z"})
+    assert granted.status_code == 201, granted.text
+    assert granted.json()["valid_until"].startswith("2030-07-01")
+    backwards = client.post("/api/agreements", headers=h["hope-analyst"], json={
+        "grantee": "Police", "category": "cases", "level": "full", "valid_from": "2030-01-01T00:00:00Z",
+        "valid_until": "2029-01-01T00:00:00Z"})
+    assert backwards.status_code == 422 and "before it starts" in backwards.text
+    both = client.post("/api/agreements", headers=h["hope-analyst"], json={
+        "grantee": "Police", "category": "cases", "level": "full", "days": 5, "valid_until": "2031-01-01T00:00:00Z"})
+    assert both.status_code == 422 and "not both" in both.text
+    auditor = h["hope-auditor"]
+    only = client.get("/api/audit", headers=auditor, params={"action": "agreement"}).json()
+    assert [e["action"] for e in only] == ["agreement.grant"]
+    read = client.get("/api/audit", headers=auditor, params={"actor": "hope-analyst", "action": "cases.read"}).json()
+    assert [e["action"] for e in read] == ["cases.read"]
+    assert client.get("/api/audit", headers=auditor, params={"before": only[0]["id"]}).json()[0]["id"] < only[0]["id"]
+    assert client.get("/api/audit", headers=auditor, params={"since": "2099-01-01"}).json() == []
+    bad = client.get("/api/audit", headers=auditor, params={"since": "2026-02-01", "until": "2026-01-01"})
+    assert bad.status_code == 422 and "end of the period" in bad.text
+    far = client.get("/api/audit", headers=auditor, params={"since": "0001-01-01T00:00:00+01:00"})
+    assert far.status_code == 422 and "out of range" in far.text
+    late = client.post("/api/agreements", headers=h["hope-analyst"], json={
+        "grantee": "Police", "category": "cases", "level": "full", "valid_from": "9999-12-31T00:00:00Z"})
+    assert late.status_code == 422 and "out of range" in late.text

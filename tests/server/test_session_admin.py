@@ -93,6 +93,8 @@ def test_sign_in_issues_a_short_lived_token_and_sign_out_revokes_it(
     assert "revoked" in api_error(client.get("/api/me", headers=bearer(body["token"])), 401, "unauthorized")
     assert client.get("/api/me", headers=bearer(tokens["alice"])).status_code == 200  # other tokens live on
     api_error(client.delete("/api/session"), 401, "unauthorized")
+    trail = [(e.actor, e.action) for e in reversed(audit.entries(store))]
+    assert trail[-2:] == [("alice", "session.sign_in"), ("alice", "session.sign_out")]
 
 
 def test_wrong_password_and_unknown_user_get_the_same_answer(client: TestClient, tokens: dict[str, str]) -> None:
@@ -179,9 +181,11 @@ def test_admin_manages_organisations_users_and_tokens(store: Store, client: Test
 
     log = audit.entries(store)
     assert [e.action for e in reversed(log)] == [
-        "admin.organisation.create", "admin.user.create", "admin.token.issue", "admin.token.revoke"]
-    assert all((e.actor, e.org) == ("root", POLICE) for e in log)
-    assert log[1].details == {"user": "dora", "token_id": issued.json()["id"],
+        "admin.organisation.create", "admin.user.create", "admin.token.issue", "session.sign_in", "admin.token.revoke"]
+    signed_in = next(e for e in log if e.action == "session.sign_in")
+    assert (signed_in.actor, signed_in.details["address"]) == ("dora", "testclient")
+    assert all((e.actor, e.org) == ("root", POLICE) for e in log if e.action.startswith("admin."))
+    assert log[2].details == {"user": "dora", "token_id": issued.json()["id"],
                               "expires_at": datetime.fromisoformat(issued.json()["expires_at"]).isoformat()}
     written = json.dumps([[e.details, e.records, e.purpose] for e in log])
     for secret in (new_password, token, token.split(".", 1)[1], "argon2"):
@@ -231,3 +235,22 @@ def test_admin_bad_input_in_the_one_shape(store: Store, client: TestClient, toke
     api_error(client.delete("/api/admin/tokens/0", headers=root), 422, "invalid_request")
     assert audit.entries(store) == []
     assert [u["name"] for u in client.get("/api/admin/users", headers=root).json()] == sorted(USERS)
+
+
+def test_admin_lists_the_tokens_in_force_without_secrets(
+    store: Store, client: TestClient, tokens: dict[str, str]
+) -> None:
+    root = bearer(tokens["root"])
+    issued = client.post("/api/admin/users/alice/tokens", json={"days": 3}, headers=root).json()
+    listed = client.get("/api/admin/tokens", headers=root)
+    assert listed.status_code == 200, listed.text
+    mine = next(t for t in listed.json() if t["id"] == issued["id"])
+    assert set(mine) == {"id", "user", "organisation", "created_at", "expires_at", "revoked_at"}
+    assert (mine["user"], mine["organisation"], mine["revoked_at"]) == ("alice", HOPE, None)
+    assert issued["token"].split(".", 1)[1] not in listed.text
+    assert client.delete(f"/api/admin/tokens/{issued['id']}", headers=root).status_code == 204
+    assert issued["id"] not in [t["id"] for t in client.get("/api/admin/tokens", headers=root).json()]
+    every = client.get("/api/admin/tokens", params={"active": False}, headers=root).json()
+    assert next(t for t in every if t["id"] == issued["id"])["revoked_at"] is not None
+    assert len(every) == len(USERS) + 1
+    assert "admin" in api_error(client.get("/api/admin/tokens", headers=bearer(tokens["alice"])), 403, "forbidden")

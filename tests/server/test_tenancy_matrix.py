@@ -103,15 +103,27 @@ CALLS: dict[tuple[str, str], Call] = {
         "files": {"file": ("a.csv", b"prs_FirstName,prs_Gender\nAlfa,Female\n", "text/csv")}, "data": WHY},
     ("GET", "/api/uploads"): lambda w: {},
     ("GET", "/api/uploads/{job_id}"): lambda w: {"path": {"job_id": w.job}},
+    ("GET", "/api/uploads/{job_id}/mapping"): lambda w: {"path": {"job_id": w.job}},
+    ("POST", "/api/uploads/{job_id}/rerun"): lambda w: {
+        "path": {"job_id": w.job}, "json": {**WHY, "mapping": {"prs_FirstName": "prs_FirstName"}}},
     ("GET", "/api/admin/organisations"): lambda w: {},
     ("POST", "/api/admin/organisations"): lambda w: {"json": {"name": "Delta", "type": "NGO", "country": "TH"}},
     ("GET", "/api/admin/users"): lambda w: {},
     ("POST", "/api/admin/users"): lambda w: {
         "json": {"name": "new-user", "organisation": "Beta", "role": "analyst", "password": PASSWORD}},
     ("POST", "/api/admin/users/{name}/tokens"): lambda w: {"path": {"name": w.beta_user}, "json": {"days": 1}},
+    ("GET", "/api/admin/tokens"): lambda w: {},
     ("DELETE", "/api/admin/tokens/{token_id}"): lambda w: {"path": {"token_id": w.beta_token}},
+    # Publication: the deployment's admin publishes protected releases of all stored cases (no names).
+    ("GET", "/api/releases"): lambda w: {},
+    ("POST", "/api/releases/kanon"): lambda w: {"json": {**WHY, "k": 2}},
+    ("POST", "/api/releases/table"): lambda w: {"json": {**WHY, "dims": ["prs_gender"], "epsilon": 1.0}},
+    ("POST", "/api/releases/synthetic"): lambda w: {"json": {**WHY, "epsilon": 1.0, "rows": 20}},
+    ("GET", "/api/releases/{name}"): lambda w: {"path": {"name": "no-such-release"}},
+    ("GET", "/api/releases/{name}/files/{file}"): lambda w: {"path": {"name": "no-such-release", "file": "table.csv"}},
+    ("GET", "/api/privacy-budget"): lambda w: {},
 }
-ADMIN_ONLY = {path for _, path in CALLS if path.startswith("/api/admin/")}
+ADMIN_ONLY = {path for _, path in CALLS if path.startswith(("/api/admin/", "/api/releases", "/api/privacy-budget"))}
 ALLOWED = {200, 201, 202, 204, 401, 403, 404, 409, 422}
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import socket
 import tempfile
 import threading
@@ -226,7 +227,9 @@ def test_odd_file_names_are_only_shown(
     with store.engine.connect() as conn:
         names = set(conn.execute(select(ingest_batch.c.file_name)).scalars())
     assert names == {"../../etc/passwd.csv", "a\\x00b\\u202e\\x1b[31m.csv"}
-    assert list(temp.iterdir()) == []  # each job's temporary directory is gone
+    kept = temp / f"palermo-kept-uploads-{os.getuid()}"
+    assert list(temp.iterdir()) == [kept]  # each job's temporary directory is gone; the kept copies remain
+    assert sorted(p.name for p in kept.glob("*/*")) == ["upload.csv", "upload.csv"]  # under the safe name only
     assert not (tmp_path / "etc").exists() and not (temp.parent.parent / "etc" / "passwd.csv").exists()
 
 

@@ -115,3 +115,17 @@ def test_the_tenant_role_without_an_organisation_sees_nothing(store: Store, orgs
             conn.execute(text("DELETE FROM case_record"))
         conn.rollback()
     assert sum(_owners(store).values()) == 12
+
+
+def test_an_agreement_can_run_until_a_date(store: Store, orgs: dict[str, int]) -> None:
+    start = datetime.now(UTC) + timedelta(days=2)
+    made = grant(store, "Police", "Hope", "cases", "aggregate", by="pat", valid_from=start,
+                 valid_until=start + timedelta(hours=36))
+    assert (made.valid_from, made.valid_until) == (start, start + timedelta(hours=36))
+    assert not made.active() and made.active(start + timedelta(hours=1))
+    assert audit.entries(store, limit=1)[0].details["valid_until"] == (start + timedelta(hours=36)).isoformat()
+    with pytest.raises(InputError, match="before it starts"):
+        grant(store, "Police", "Hope", "cases", "full", by="pat", valid_from=start, valid_until=start)
+    with pytest.raises(InputError, match="at most"):
+        grant(store, "Police", "Hope", "cases", "full", by="pat", valid_until=start + timedelta(days=3651))
+    assert len(list_agreements(store, "Police")) == 1

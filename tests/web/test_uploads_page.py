@@ -29,12 +29,17 @@ def test_upload_shows_the_report_with_refused_rows(page: Page, tmp_path: Path) -
     expect(cards.nth(0)).to_have_text("3")
     expect(cards.nth(1)).to_have_text("2")
     expect(cards.nth(2)).to_have_text("1")
-    refused = page.get_by_role("table")
+    refused = page.get_by_role("table", name="Refused rows")
     expect(refused).to_contain_text("prs_Birthdate")
     expect(refused).to_contain_text("3")
+    mapping = page.get_by_role("table", name="Mapping")  # the recognised layout, column by column
+    expect(mapping.get_by_role("row", name="prs_Gender")).to_have_count(1)
+    expect(page.get_by_label("prs_Gender")).to_have_value("prs_Gender")
+    expect(page.locator("#mapping .message.warn")).to_contain_text("already stored this file")
     shot(page, "upload-report")
     page.get_by_role("link", name="All uploads").click()
     expect(page.get_by_role("table")).to_contain_text("monthly return.csv")
+    expect(page.get_by_label("Only check the file and show its mapping; store nothing yet")).not_to_be_checked()
     shot(page, "uploads")
 
 

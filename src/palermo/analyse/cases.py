@@ -60,6 +60,10 @@ _DTYPES: dict[type, pl.DataType] = {
 }
 
 
+REGIONS = ("Africa", "Americas", "Asia", "Europe", "Oceania")
+"""The UN M49 regions a filter may name."""
+
+
 @dataclass(frozen=True)
 class CaseFilter:
     """Which cases an analysis covers; None means no restriction."""
@@ -71,6 +75,8 @@ class CaseFilter:
     contributors: tuple[str, ...] | None = None
     forms: tuple[str, ...] | None = None
     """Codes of vic_TypeOfExploitation; a case matches if it has any of them."""
+    countries: tuple[str, ...] | None = None
+    """ISO 3166-1 alpha-2 codes of the country of exploitation."""
 
     def apply(self, cases: pl.DataFrame) -> pl.DataFrame:
         """The cases that pass the filter."""
@@ -86,6 +92,8 @@ class CaseFilter:
             countries = cases.get_column("vic_country_of_exploitation").drop_nulls().unique().to_list()
             inside = [c for c in countries if m49_region(c) in self.regions]
             keep &= pl.col("vic_country_of_exploitation").is_in(inside)
+        if self.countries is not None:
+            keep &= pl.col("vic_country_of_exploitation").is_in(list(self.countries))
         if self.forms is not None:
             keep &= (
                 pl.col("vic_type_of_exploitation")

@@ -10,6 +10,12 @@ from .convert import squash
 HTCDS_NAME = "htcds"
 
 
+class UnknownLayoutError(InputError):
+    """The file's columns fit no layout palermo knows: it needs a mapping."""
+
+    code = "unknown_layout"
+
+
 def layout_score(columns: list[str], crosswalk: Crosswalk) -> float:
     """Share of the crosswalk's typical columns present in ``columns`` (0 when it has none)."""
     if crosswalk.detect is None or not crosswalk.detect.columns:
@@ -47,7 +53,7 @@ def detect_crosswalk(columns: list[str], file: str) -> Crosswalk:
     if own is not None:
         return own
     shown = ", ".join(repr(c) for c in columns[:8]) + (", ..." if len(columns) > 8 else "")
-    raise InputError(
+    raise UnknownLayoutError(
         f"the layout of this file is not one palermo knows (columns {shown}); write a mapping file and "
         f"pass it with --mapping: `palermo ingest --suggest-mapping {file}` drafts one for you to edit",
         file=file,

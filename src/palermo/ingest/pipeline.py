@@ -183,11 +183,11 @@ def ingest_file(
     raw.table, mapped.frame = raw.table.slice(0, 0), mapped.frame.clear()  # free them before storing
     step("store", 0.7)
     existing = find_batch(store, organisation.id, sha)
+    if dry_run:  # a check of the whole file, even one stored before (the report says which batch holds it)
+        step("done", 1.0)
+        return report.with_status("dry-run").model_copy(update={"previous_batch": existing})
     if existing is not None:
         return report.already_ingested(existing)
-    if dry_run:
-        step("done", 1.0)
-        return report.with_status("dry-run")
     batch = {
         "org_id": organisation.id,
         "file_name": raw.file,

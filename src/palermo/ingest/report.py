@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Literal
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..safety import WITHHELD, escape_formula
 from ..standard import load_standard
 from ..standard.crosswalk import Crosswalk
+from .columns import ColumnMapping, column_mappings
 from .mapping import Mapped
 from .readers import RawTable
 
@@ -60,6 +61,12 @@ class FileReport(BaseModel):
     label_row_skipped: bool = False
     """Whether row 2 held the fields' labels (a second header, as in the HTCDS template) and was skipped."""
     unmapped_columns: list[str]
+    columns: list[ColumnMapping] = Field(default_factory=list)
+    """Each column of the file and the standard field the mapping filled from it."""
+    previous_batch: int | None = None
+    """For a dry run: the batch that already holds this file, if the organisation stored it before."""
+    crosswalk: Crosswalk | None = Field(default=None, exclude=True)
+    """The mapping applied (not part of the report's JSON)."""
     top_reasons: list[ReasonCount]
     problems: list[RejectedValue]
 
@@ -133,6 +140,8 @@ def build_report(
         rejected=rejected,
         skipped_empty=skipped,
         unmapped_columns=mapped.unmapped,
+        columns=column_mappings(crosswalk, raw.columns),
+        crosswalk=crosswalk,
         top_reasons=[ReasonCount(column=c, reason=r, rows=n) for c, r, n in counts.iter_rows()],
         problems=records,
     )

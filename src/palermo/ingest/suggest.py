@@ -16,9 +16,10 @@ import yaml
 
 from ..standard import Field, FieldType, code_for, load_standard
 from ..standard.countries import country_code
+from .columns import ColumnMapping
 from .convert import convert_date
 from .headers import header_score
-from .readers import read_table
+from .readers import RawTable, read_table
 
 
 def _value_score(values: list[str], field: Field) -> float:
@@ -60,9 +61,8 @@ def _rule(column: str, field: Field, values: list[str]) -> dict[str, object]:
     return rule
 
 
-def suggest_mapping(path: Path, *, sheet: str | None = None) -> str:
-    """A draft YAML mapping file for ``path``, with comments saying what to check."""
-    raw = read_table(path, sheet=sheet)
+def _choose(raw: RawTable) -> dict[str, tuple[float, str, Field, list[str]]]:
+    """Field name -> (score, column, field, the column's distinct values) of the best column for each field."""
     frame = pl.from_arrow(raw.table)
     assert isinstance(frame, pl.DataFrame)
     fields = [f for f in load_standard().case_fields() if f.type != FieldType.LOOKUP]
@@ -79,6 +79,23 @@ def suggest_mapping(path: Path, *, sheet: str | None = None) -> str:
         score, best = max(scored, key=lambda s: s[0])
         if score >= 0.45 and (best.name not in chosen or chosen[best.name][0] < score):
             chosen[best.name] = (score, column, best, values)
+    return chosen
+
+
+def suggest_columns(raw: RawTable) -> list[ColumnMapping]:
+    """Each column of ``raw`` with the field suggested for it (if any) and how sure the suggestion is."""
+    found = {column: (name, score) for name, (score, column, _, _) in _choose(raw).items()}
+    return [
+        ColumnMapping(column=c, field=found[c][0], confidence=round(min(1.0, found[c][1]), 2))
+        if c in found else ColumnMapping(column=c)
+        for c in raw.columns
+    ]
+
+
+def suggest_mapping(path: Path, *, sheet: str | None = None) -> str:
+    """A draft YAML mapping file for ``path``, with comments saying what to check."""
+    raw = read_table(path, sheet=sheet)
+    chosen = _choose(raw)
     mapping = {name: _rule(column, field, values) for name, (_, column, field, values) in chosen.items()}
     used = {column for _, column, _, _ in chosen.values()}
     unmapped = [c for c in raw.columns if c not in used]

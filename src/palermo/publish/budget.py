@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 
-from ..errors import ConflictError, InputError, PalermoError
+from ..errors import ConflictError, InputError
 from ..settings import get_settings
 from ..store.db import Store
 from ..store.locking import write_transaction
@@ -25,8 +25,8 @@ DEFAULT_DATASET = "all-cases"
 _TOLERANCE = 1e-9
 
 
-class BudgetExceededError(PalermoError):
-    """A release would spend more privacy budget than its dataset has left."""
+class BudgetExceededError(ConflictError):
+    """A release would spend more privacy budget than its dataset has left (a conflict with the ledger: 409)."""
 
     code = "budget_exceeded"
 

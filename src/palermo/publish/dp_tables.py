@@ -122,6 +122,11 @@ def certify(measurement: Any, delta: float) -> tuple[float, float]:
     return float(epsilon), float(fixed)
 
 
+def table_dimensions() -> list[tuple[str, str]]:
+    """The columns a DP table may be counted by (single-valued analytical fields), with their labels."""
+    return [(f.column, f.label) for f in load_standard().analytical_fields() if f.type in SINGLE_VALUED]
+
+
 def _domain(cases: pl.DataFrame, column: str) -> list[object]:
     """Every value a dimension may take, from the standard (never from the data), plus 'not recorded'."""
     if column not in cases.columns:

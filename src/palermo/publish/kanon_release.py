@@ -13,9 +13,10 @@ from pathlib import Path
 import polars as pl
 
 from ..analyse.cases import read_cases
+from ..errors import InputError
 from ..store.db import Store
 from ..store.export import escape_frame
-from .kanon import DEFAULT_K, KAnonResult, anonymise
+from .kanon import DEFAULT_K, DEFAULT_MAX_SUPPRESSED, KAnonResult, anonymise
 from .utility import UtilityReport, utility_report
 from .utility_chart import write_utility_chart
 
@@ -68,10 +69,31 @@ def _card(result: KAnonResult, utility: UtilityReport, created: datetime) -> dic
     }
 
 
-def release_kanon(store: Store, out: Path, *, k: int = DEFAULT_K) -> KAnonRelease:
-    """Anonymise the stored cases; write ``kanon.csv``, ``.parquet``, ``datacard.json``, ``.md`` and ``utility.svg``."""
+MIN_K = 2
+"""The smallest k a release may use (k = 1 protects no one)."""
+
+
+def release_kanon(
+    store: Store,
+    out: Path,
+    *,
+    k: int = DEFAULT_K,
+    quasi_identifiers: list[str] | None = None,
+    max_suppressed: float = DEFAULT_MAX_SUPPRESSED,
+) -> KAnonRelease:
+    """Anonymise the stored cases; write ``kanon.csv``, ``.parquet``, ``datacard.json``, ``.md`` and ``utility.svg``.
+
+    Refuses (:class:`InputError`) a k below :data:`MIN_K`, an empty store and what :func:`anonymise` refuses.
+    """
+    if k < MIN_K:
+        raise InputError(f"k must be at least {MIN_K}, not {k}: with k = 1 every record may be unique")
     cases = read_cases(store)
-    result = anonymise(cases, k=k)
+    if cases.height == 0:
+        raise InputError("there are no cases to publish: ingest some first (or run `palermo demo`)")
+    try:
+        result = anonymise(cases, k=k, quasi_identifiers=quasi_identifiers, max_suppressed=max_suppressed)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     utility = utility_report(
         cases, result.released, columns=list(result.quasi_identifiers),
         real_ids=pl.Series(range(cases.height)), release_ids=result.source_rows, k=k,

@@ -17,7 +17,10 @@ import polars as pl
 from ..analyse.cases import CaseFilter, read_cases
 from ..analyse.model import ResultTable
 from ..analyse.tables import assessment_tables
+from ..analyse.tabulate import code_labels
+from ..errors import NotFoundError
 from ..publish.suppression import DEFAULT_K, protect
+from ..standard.countries import country_name
 from ..store.db import Store
 from . import charts
 
@@ -34,6 +37,8 @@ class Chart:
 
     title: str
     svg: str
+    table: str = ""
+    """The name of the published table it is drawn from."""
 
 
 @dataclass
@@ -72,8 +77,18 @@ def _scope(filters: CaseFilter) -> str:
     if filters.contributors:
         parts.append("contributors: " + ", ".join(filters.contributors))
     if filters.forms:
-        parts.append("forms of exploitation: " + ", ".join(filters.forms))
+        labels = code_labels("vic_TypeOfExploitation")
+        parts.append("forms of exploitation: " + ", ".join(labels.get(f, f) for f in filters.forms))
+    if filters.countries:
+        parts.append("countries of exploitation: " + ", ".join(_country(c) for c in filters.countries))
     return "; ".join(parts) or "all cases of all contributors"
+
+
+def _country(code: str) -> str:
+    try:
+        return country_name(code)
+    except NotFoundError:
+        return code
 
 
 def protect_table(table: ResultTable, k: int) -> tuple[ResultTable, Totals]:
@@ -163,7 +178,7 @@ def _charts(tables: dict[str, ResultTable]) -> dict[str, list[Chart]]:
     for section, name, make in wanted:
         chart = make()
         if chart is not None:
-            out.setdefault(section, []).append(Chart(title=tables[name].title, svg=charts.svg(chart)))
+            out.setdefault(section, []).append(Chart(title=tables[name].title, svg=charts.svg(chart), table=name))
     return out
 
 

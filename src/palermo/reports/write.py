@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
+from ..errors import InputError
 from .assessment import Assessment
 from .files import write_tables
 from .html import render_html
@@ -27,3 +29,16 @@ def write_report(assessment: Assessment, out: Path, formats: tuple[str, ...] = F
             write_pdf(html, path)
             written.append(path)
     return written
+
+
+DOCUMENTS = {"html": "report.html", "pdf": "report.pdf", "json": "report.json"}
+"""The one-file formats and the file each is written to."""
+
+
+def report_bytes(assessment: Assessment, format: str) -> bytes:
+    """``assessment`` as one document (``html``, ``pdf`` or ``json``), as the API and the web pages send it."""
+    if format not in DOCUMENTS:
+        raise InputError(f"unknown report document {format!r}; choose from {', '.join(DOCUMENTS)}")
+    with tempfile.TemporaryDirectory(prefix="palermo-report-") as tmp:
+        write_report(assessment, Path(tmp), (format,))
+        return (Path(tmp) / DOCUMENTS[format]).read_bytes()

@@ -173,7 +173,7 @@ def create_app(
 
 
 def _routes(app: FastAPI) -> None:
-    from .routes import admin, agreements, analysis, audit_log, cases, hits, session, uploads
+    from .routes import admin, agreements, analysis, audit_log, cases, hits, publication, session, uploads
 
     @app.get("/health")
     def health() -> Health:
@@ -185,7 +185,7 @@ def _routes(app: FastAPI) -> None:
         """Who the token belongs to."""
         return Me(user=caller.name, organisation=caller.organisation, role=caller.role)
 
-    for module in (hits, session, admin, cases, agreements, analysis, audit_log, uploads):
+    for module in (hits, session, admin, cases, agreements, analysis, audit_log, uploads, publication):
         app.include_router(module.router)
     install_web(app)
 

@@ -64,6 +64,19 @@ class IssuedToken(BaseModel):
     expires_at: datetime
 
 
+class TokenInfo(BaseModel):
+    """An API token as administrators see it: never its secret or its digest."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    user: str
+    organisation: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
 def _utc(value: datetime) -> datetime:
     """SQLite returns naive datetimes; palermo stores UTC."""
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
@@ -205,3 +218,24 @@ def revoke_token(store: Store, token_id: int) -> None:
             raise NotFoundError(f"no token {token_id}")
         if found.revoked_at is None:
             conn.execute(update(api_token).where(api_token.c.id == token_id).values(revoked_at=datetime.now(UTC)))
+
+
+def list_tokens(store: Store, *, active_only: bool = True, now: datetime | None = None) -> list[TokenInfo]:
+    """The tokens (newest first): by default only those neither revoked nor expired; never their secrets."""
+    query = (
+        select(api_token.c.id, app_user.c.name.label("user"), organisation.c.name.label("organisation"),
+               api_token.c.created_at, api_token.c.expires_at, api_token.c.revoked_at)
+        .select_from(api_token.join(app_user, app_user.c.id == api_token.c.user_id)
+                     .join(organisation, organisation.c.id == app_user.c.org_id))
+        .order_by(api_token.c.id.desc())
+    )
+    if active_only:
+        query = query.where(api_token.c.revoked_at.is_(None), api_token.c.expires_at > (now or datetime.now(UTC)))
+    with store.engine.connect() as conn:
+        rows = conn.execute(query).mappings().all()
+    return [
+        TokenInfo(id=int(r["id"]), user=r["user"], organisation=r["organisation"], created_at=_utc(r["created_at"]),
+                  expires_at=_utc(r["expires_at"]),
+                  revoked_at=None if r["revoked_at"] is None else _utc(r["revoked_at"]))
+        for r in rows
+    ]

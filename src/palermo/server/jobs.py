@@ -3,9 +3,14 @@
 The uploaded file's name is only ever shown (in the job, the report, messages and the batch), never
 used in a path: the bytes go to ``upload`` plus a whitelisted suffix in a fresh temporary directory,
 which is deleted once the job has run. A job moves from ``queued`` to ``running`` to ``stored``,
-``already-ingested`` or ``failed`` (with the error's code and message); its report is the one
-``palermo ingest`` gives. Each finished job is written to the audit log (``cases.write``) in the same
-transaction as its outcome. A job is visible to its own organisation only. No FastAPI here.
+``dry-run`` (checked only), ``already-ingested`` or ``failed`` (with the error's code and message);
+its report is the one ``palermo ingest`` gives, with the mapping applied column by column.
+
+A job may be given a mapping (else the layout is recognised) and may only check the file. A copy of
+its file is kept for a day (:mod:`.kept_files`) so that it can be run again with an edited mapping
+(:mod:`.reruns`); a file already stored by the organisation is never stored twice. Each finished
+job is written to the audit log (``cases.write``) in the same transaction as its outcome. A job is
+visible to its own organisation only. No FastAPI here.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from pathlib import Path
 from threading import Lock
 from typing import Any, BinaryIO, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Row, insert, select, update
 
 from .. import audit
@@ -30,9 +35,11 @@ from ..errors import ConfigurationError, ConflictError, InputError, NotFoundErro
 from ..ingest.pipeline import ingest_file
 from ..ingest.report import FileReport
 from ..settings import Settings
+from ..standard.crosswalk import Crosswalk
 from ..store.db import Store
 from ..store.orgs import get_organisation
 from ..store.schema import ingest_job, organisation
+from .kept_files import keep_file, purge_kept
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +50,10 @@ MAX_REPORT_PROBLEMS = 1000
 """Refused values kept in a job's report; all of them stay in the quarantine (``palermo rejected``)."""
 _CHUNK = 1 << 20
 _TOTAL_KEY = "problems_total"
+_CROSSWALK_KEY = "crosswalk"
 
-JobStatus = Literal["queued", "running", "stored", "already-ingested", "failed"]
-FINISHED: frozenset[str] = frozenset({"stored", "already-ingested", "failed"})
+JobStatus = Literal["queued", "running", "stored", "dry-run", "already-ingested", "failed"]
+FINISHED: frozenset[str] = frozenset({"stored", "dry-run", "already-ingested", "failed"})
 
 
 class JobError(BaseModel):
@@ -73,6 +81,8 @@ class Job(BaseModel):
     problems_total: int | None = None
     """Refused values in the whole file; the report lists at most the first 1000."""
     error: JobError | None = None
+    crosswalk: Crosswalk | None = Field(default=None, exclude=True)
+    """The mapping the job applied (kept to edit it; not part of the job's JSON)."""
 
 
 @dataclass(frozen=True)
@@ -140,10 +150,12 @@ def _query() -> Any:
 
 def _job(row: Row[Any]) -> Job:
     m = row._mapping
-    report, total = None, None
+    report, total, crosswalk = None, None, None
     if m["report"] is not None:
         stored = dict(m["report"])
         total = stored.pop(_TOTAL_KEY, None)
+        used = stored.pop(_CROSSWALK_KEY, None)
+        crosswalk = None if used is None else Crosswalk.model_validate(used)
         report = FileReport.model_validate(stored)
         total = len(report.problems) if total is None else int(total)
     submitted = _aware(m["submitted_at"])
@@ -153,7 +165,7 @@ def _job(row: Row[Any]) -> Job:
         file_bytes=int(m["file_bytes"]), status=m["status"], submitted_at=submitted,
         started_at=_aware(m["started_at"]), finished_at=_aware(m["finished_at"]),
         batch_id=None if m["batch_id"] is None else int(m["batch_id"]), report=report, problems_total=total,
-        error=None if m["error"] is None else JobError.model_validate(m["error"]),
+        error=None if m["error"] is None else JobError.model_validate(m["error"]), crosswalk=crosswalk,
     )
 
 
@@ -195,6 +207,8 @@ def _report_json(report: FileReport) -> dict[str, Any]:
     doc: dict[str, Any] = report.model_dump(mode="json")
     doc[_TOTAL_KEY] = len(report.problems)
     doc["problems"] = doc["problems"][:MAX_REPORT_PROBLEMS]
+    if report.crosswalk is not None:
+        doc[_CROSSWALK_KEY] = report.crosswalk.model_dump(mode="json")
     return doc
 
 
@@ -218,10 +232,24 @@ def _finish(store: Store, job: Job, purpose: str, values: dict[str, Any]) -> Non
         )
 
 
-def run_job(store: Store, job_id: int, upload: Upload, *, purpose: str, settings: Settings | None = None) -> Job:
-    """Ingest a queued job's file for its organisation, record the outcome, delete the file; the job as it ended."""
+def run_job(
+    store: Store,
+    job_id: int,
+    upload: Upload,
+    *,
+    purpose: str,
+    settings: Settings | None = None,
+    crosswalk: Crosswalk | None = None,
+    dry_run: bool = False,
+) -> Job:
+    """Ingest a queued job's file (with ``crosswalk``, else the recognised layout; only checked if ``dry_run``)
+    for its organisation, record the outcome, keep a copy of the file for re-runs; the job as it ended."""
     try:
         job = _load(store, job_id)
+        try:
+            keep_file(store, job_id, upload.path)
+        except (OSError, PalermoError):
+            log.warning("the file of upload job %s could not be kept for re-runs", job_id, exc_info=True)
         with store.engine.begin() as conn:
             started = conn.execute(
                 update(ingest_job)
@@ -232,7 +260,10 @@ def run_job(store: Store, job_id: int, upload: Upload, *, purpose: str, settings
             raise ConflictError(f"upload job {job_id} is {job.status}, not queued")
         values: dict[str, Any]
         try:
-            report = ingest_file(store, upload.path, job.organisation, settings=settings, display_name=job.file_name)
+            report = ingest_file(
+                store, upload.path, job.organisation, settings=settings, display_name=job.file_name,
+                crosswalk=crosswalk, dry_run=dry_run,
+            )
             values = {"status": report.status, "batch_id": report.batch_id, "report": _report_json(report)}
         except Exception as exc:
             if not isinstance(exc, PalermoError):
@@ -242,6 +273,7 @@ def run_job(store: Store, job_id: int, upload: Upload, *, purpose: str, settings
         _finish(store, job, purpose, values)
     finally:
         upload.discard()
+        purge_kept()
     return _load(store, job_id)
 
 
@@ -264,10 +296,23 @@ class JobRunner:
         self._waiting: dict[Future[Job], tuple[Store, int, Upload]] = {}
         self._lock = Lock()
 
-    def start(self, store: Store, job: Job, upload: Upload, *, purpose: str, settings: Settings | None) -> None:
-        """Queue ``job``; the runner owns ``upload`` from now on."""
+    def start(
+        self,
+        store: Store,
+        job: Job,
+        upload: Upload,
+        *,
+        purpose: str,
+        settings: Settings | None,
+        crosswalk: Crosswalk | None = None,
+        dry_run: bool = False,
+    ) -> None:
+        """Queue ``job`` (see :func:`run_job`); the runner owns ``upload`` from now on."""
         try:
-            future = self._pool.submit(run_job, store, job.id, upload, purpose=purpose, settings=settings)
+            future = self._pool.submit(
+                run_job, store, job.id, upload, purpose=purpose, settings=settings, crosswalk=crosswalk,
+                dry_run=dry_run,
+            )
         except RuntimeError:  # closed
             upload.discard()
             fail_job(store, job.id, "the server was stopping; upload the file again")

@@ -101,27 +101,40 @@ def grant(
     by: str,
     days: int = 365,
     valid_from: datetime | None = None,
+    valid_until: datetime | None = None,
     purpose: str = "sharing agreement",
 ) -> Agreement:
-    """Organisation ``grantor`` grants ``grantee`` ``level`` access to its ``category`` data for ``days`` days."""
+    """Organisation ``grantor`` grants ``grantee`` ``level`` access to its ``category`` data.
+
+    The agreement holds from ``valid_from`` (default: now) for ``days`` days, or until ``valid_until`` if given.
+    """
     _check(category, level)
-    if not 1 <= days <= MAX_DAYS:
+    if valid_until is None and not 1 <= days <= MAX_DAYS:
         raise InputError(f"an agreement lasts 1 to {MAX_DAYS} days", column="days")
+    try:
+        start = _aware(valid_from) if valid_from is not None else datetime.now(UTC)
+        end = _aware(valid_until) if valid_until is not None else start + timedelta(days=days)
+    except OverflowError:
+        raise InputError("a date of the agreement's period is out of range", column="valid_from") from None
+    if end <= start:
+        raise InputError(f"the agreement would end ({end:%Y-%m-%d %H:%M} UTC) before it starts "
+                         f"({start:%Y-%m-%d %H:%M} UTC)", column="valid_until")
+    if end - start > timedelta(days=MAX_DAYS):
+        raise InputError(f"an agreement lasts at most {MAX_DAYS} days", column="valid_until")
     owner, other = get_organisation(store, grantor), get_organisation(store, grantee)
     if owner.id == other.id:
         raise InputError("an organisation always has full access to its own data; name another organisation",
                          column="grantee")
-    start = _aware(valid_from) if valid_from is not None else datetime.now(UTC)
     now = datetime.now(UTC)
     with audit.transaction(store) as conn:
         new_id = conn.execute(
             sharing_agreement.insert().returning(sharing_agreement.c.id),
             {"grantor_org_id": owner.id, "grantee_org_id": other.id, "category": category, "level": level,
-             "valid_from": start, "valid_until": start + timedelta(days=days), "created_at": now, "created_by": by},
+             "valid_from": start, "valid_until": end, "created_at": now, "created_by": by},
         ).scalar_one()
         audit.append(conn, actor=by, org_id=owner.id, action="agreement.grant", purpose=purpose,
                      details={"agreement": int(new_id), "grantee": other.name, "category": category, "level": level,
-                              "days": days})
+                              "valid_from": start.isoformat(), "valid_until": end.isoformat()})
         return _fetch(conn, int(new_id))
 
 

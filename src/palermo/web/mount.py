@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from . import pages, uploads
+from . import admin, agreements, analysis, audit_log, hits, network, pages, publication, uploads
 from .auth import COOKIE, SignInRequired
 
 
@@ -24,4 +24,11 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(packages=[("palermo.web", "static")]), name="static")
     app.include_router(pages.router)
     app.include_router(uploads.router)
+    app.include_router(analysis.router)
+    app.include_router(audit_log.router)
+    app.include_router(admin.router)
+    app.include_router(agreements.router)
+    app.include_router(hits.router)
+    app.include_router(network.router)
+    app.include_router(publication.router)
     app.add_exception_handler(SignInRequired, _to_sign_in)

@@ -12,9 +12,8 @@ from sqlalchemy import func, select
 from ..errors import AuthenticationError, RateLimitedError
 from ..link.hits import inbox
 from ..server.deps import StoreDep
-from ..server.identity import revoke_token
 from ..server.jobs import list_jobs
-from ..server.routes.session import password_sign_in
+from ..server.routes.session import end_session, password_sign_in
 from ..store.agreements import list_agreements
 from ..store.db import Store
 from ..store.orgs import get_organisation
@@ -74,7 +73,7 @@ def sign_in(
 @router.post("/sign-out")
 def sign_out(user: FormUser, store: StoreDep) -> Response:
     """Revoke the session's token and forget the cookie."""
-    revoke_token(store, user.token_id)
+    end_session(store, user)
     response = RedirectResponse("/sign-in", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response

@@ -13,6 +13,14 @@ ALL_ROLES = ("contributor", "analyst", "auditor", "admin")
 NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/home", "Home", ALL_ROLES),
     ("/uploads", "Uploads", ALL_ROLES),
+    ("/analysis", "Threat assessment", ("analyst",)),
+    ("/search", "Hit/no-hit", ("contributor", "analyst")),
+    ("/inbox", "Inbox", ALL_ROLES),
+    ("/alerts", "Alerts", ("analyst",)),
+    ("/agreements", "Agreements", ALL_ROLES),
+    ("/audit", "Audit log", ("auditor",)),
+    ("/admin", "Administration", ("admin",)),
+    ("/publication", "Publication", ("admin",)),
 ]
 """The main navigation: path, label and the roles that see the link."""
 PAGE_PREFIXES_NOT_WEB = ("/api/", "/openapi.json", "/docs", "/redoc", "/health", "/static/")

@@ -20,9 +20,11 @@ from ..identity import (
     IssuedToken,
     Principal,
     Role,
+    TokenInfo,
     User,
     create_user,
     issue_token,
+    list_tokens,
     list_users,
     revoke_token,
 )
@@ -67,6 +69,36 @@ def _audit(store: Store, caller: Principal, action: str, details: dict[str, Any]
     audit.append(store, actor=caller.name, org_id=org_id, action=action, purpose=_PURPOSE, details=details)
 
 
+def register_organisation(store: Store, caller: Principal, name: str, org_type: str, country: str) -> Organisation:
+    """Register an organisation and audit it (API and web pages)."""
+    created = add_organisation(store, name, org_type, country)
+    _audit(store, caller, "admin.organisation.create",
+           {"organisation": created.name, "type": created.type, "country": created.country})
+    return created
+
+
+def register_user(store: Store, caller: Principal, name: str, org: str, role: str, password: str) -> User:
+    """Register a user and audit it, never the password (API and web pages)."""
+    created = create_user(store, name, org, role, password)
+    _audit(store, caller, "admin.user.create",
+           {"user": created.name, "organisation": created.organisation, "role": created.role})
+    return created
+
+
+def issue_user_token(store: Store, caller: Principal, name: str, days: int) -> IssuedToken:
+    """Issue an API token for user ``name`` and audit it, never the secret (API and web pages)."""
+    issued = issue_token(store, name, days=days)
+    _audit(store, caller, "admin.token.issue",
+           {"user": issued.user, "token_id": issued.id, "expires_at": issued.expires_at.isoformat()})
+    return issued
+
+
+def revoke_user_token(store: Store, caller: Principal, token_id: int) -> None:
+    """Revoke an API token and audit it (API and web pages)."""
+    revoke_token(store, token_id)
+    _audit(store, caller, "admin.token.revoke", {"token_id": token_id})
+
+
 @router.get("/organisations", response_model=list[OrganisationSummary])
 def organisations(_caller: Admin, store: StoreDep) -> list[OrganisationSummary]:
     """Every organisation, with what it has contributed."""
@@ -76,10 +108,7 @@ def organisations(_caller: Admin, store: StoreDep) -> list[OrganisationSummary]:
 @router.post("/organisations", status_code=201, response_model=Organisation)
 def new_organisation(body: NewOrganisation, caller: Admin, store: StoreDep) -> Organisation:
     """Register an organisation (HTCDS organisation type, ISO 3166 country)."""
-    created = add_organisation(store, body.name, body.type, body.country)
-    _audit(store, caller, "admin.organisation.create",
-           {"organisation": created.name, "type": created.type, "country": created.country})
-    return created
+    return register_organisation(store, caller, body.name, body.type, body.country)
 
 
 @router.get("/users", response_model=list[User])
@@ -91,10 +120,7 @@ def users(_caller: Admin, store: StoreDep) -> list[User]:
 @router.post("/users", status_code=201, response_model=User)
 def new_user(body: NewUser, caller: Admin, store: StoreDep) -> User:
     """Register a user of an organisation with a role and a password of at least 12 characters."""
-    created = create_user(store, body.name, body.organisation, body.role, body.password)
-    _audit(store, caller, "admin.user.create",
-           {"user": created.name, "organisation": created.organisation, "role": created.role})
-    return created
+    return register_user(store, caller, body.name, body.organisation, body.role, body.password)
 
 
 @router.post("/users/{name}/tokens", status_code=201, response_model=IssuedToken)
@@ -102,15 +128,17 @@ def new_token(
     name: Annotated[str, Path(min_length=1, max_length=200)], body: NewToken, caller: Admin, store: StoreDep
 ) -> IssuedToken:
     """Issue an API token for a user; the token is in this answer only and cannot be shown again."""
-    issued = issue_token(store, name, days=body.days)
-    _audit(store, caller, "admin.token.issue",
-           {"user": issued.user, "token_id": issued.id, "expires_at": issued.expires_at.isoformat()})
-    return issued
+    return issue_user_token(store, caller, name, body.days)
+
+
+@router.get("/tokens", response_model=list[TokenInfo])
+def tokens(_caller: Admin, store: StoreDep, active: bool = True) -> list[TokenInfo]:
+    """The tokens (newest first), by default only those in force: who holds each and until when, never secrets."""
+    return list_tokens(store, active_only=active)
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
 def delete_token(token_id: Annotated[int, Path(ge=1, lt=2**63)], caller: Admin, store: StoreDep) -> Response:
     """Revoke an API token at once (revoking a revoked token is harmless)."""
-    revoke_token(store, token_id)
-    _audit(store, caller, "admin.token.revoke", {"token_id": token_id})
+    revoke_user_token(store, caller, token_id)
     return Response(status_code=204)

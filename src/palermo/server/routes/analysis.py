@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from ...access.alerts import LinkAlert, linkage_alerts
-from ...access.reports import assessment_for
-from ...analyse.cases import CaseFilter
-from ...reports.write import write_report
+from ...access.reports import assessment_for, report_filter
+from ...reports.write import report_bytes
 from ..deps import StoreDep, require
 from ..identity import Principal
 
@@ -20,7 +17,6 @@ router = APIRouter(tags=["analysis"])
 Analyst = Annotated[Principal, Depends(require("analyst"))]
 Purpose = Annotated[str, Query(min_length=1, max_length=2000, description="Why this is read (audited).")]
 MEDIA = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "json": "application/json"}
-FILES = {"html": "report.html", "pdf": "report.pdf", "json": "report.json"}
 
 
 @router.get("/api/report", response_class=Response,
@@ -33,16 +29,16 @@ def report(
     k: Annotated[int, Query(ge=11, le=1000, description="Smallest count published.")] = 11,
     first_year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     last_year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
-    holder: Annotated[list[str] | None, Query(max_length=50)] = None,
+    holder: Annotated[list[str] | None, Query(max_length=50, description="Organisations whose cases count.")] = None,
+    region: Annotated[list[str] | None, Query(max_length=5, description="UN M49 regions of exploitation.")] = None,
+    form: Annotated[list[str] | None, Query(max_length=20, description="Forms of exploitation (codes).")] = None,
+    country: Annotated[list[str] | None, Query(max_length=50, description="Countries of exploitation.")] = None,
 ) -> Response:
     """The threat-assessment report of the cases the caller may see in aggregate (analysts)."""
-    filters = CaseFilter(first_year=first_year, last_year=last_year,
-                         contributors=tuple(holder) if holder else None)
+    filters = report_filter(first_year=first_year, last_year=last_year, holders=holder, regions=region,
+                            forms=form, countries=country)
     assessment = assessment_for(store, caller.organisation, actor=caller.name, purpose=purpose, filters=filters, k=k)
-    with tempfile.TemporaryDirectory(prefix="palermo-report-") as tmp:
-        write_report(assessment, Path(tmp), (format,))
-        body = (Path(tmp) / FILES[format]).read_bytes()
-    return Response(body, media_type=MEDIA[format])
+    return Response(report_bytes(assessment, format), media_type=MEDIA[format])
 
 
 @router.get("/api/alerts", response_model=list[LinkAlert])

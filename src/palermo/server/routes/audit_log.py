@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -16,10 +17,18 @@ Auditor = Annotated[Principal, Depends(require("auditor"))]
 
 @router.get("/api/audit", response_model=list[audit.AuditEntry])
 def entries(
-    caller: Auditor, store: StoreDep, limit: Annotated[int, Query(ge=1, le=1000)] = 50
+    caller: Auditor,
+    store: StoreDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    actor: Annotated[str | None, Query(max_length=200, description="only this user's entries")] = None,
+    action: Annotated[str | None, Query(max_length=60, description="an action, or its start (admin: admin.*)")] = None,
+    since: Annotated[datetime | None, Query(description="from this moment (inclusive; UTC if no offset)")] = None,
+    until: Annotated[datetime | None, Query(description="before this moment (exclusive)")] = None,
+    before: Annotated[int | None, Query(ge=1, lt=2**63, description="entries older than this id (next page)")] = None,
 ) -> list[audit.AuditEntry]:
-    """The newest entries about the auditor's organisation's users, newest first."""
-    return audit.entries(store, limit=limit, org=caller.organisation)
+    """The newest entries about the auditor's organisation's users, newest first, filtered."""
+    return audit.entries(store, limit=limit, org=caller.organisation, actor=actor, action=action, since=since,
+                         until=until, before=before)
 
 
 @router.get("/api/audit/verify", response_model=audit.AuditReport)

@@ -7,9 +7,11 @@ from datetime import datetime
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from ... import audit
 from ...store.db import Store
+from ...store.orgs import get_organisation
 from ..deps import Caller, StoreDep, client_address, throttle
-from ..identity import IssuedToken, Role, User, issue_session_token, revoke_token, verify_password
+from ..identity import IssuedToken, Principal, Role, User, issue_session_token, revoke_token, verify_password
 
 router = APIRouter(tags=["session"])
 
@@ -39,7 +41,17 @@ def password_sign_in(request: Request, store: Store, name: str, password: str) -
     limits.signin_attempt(name, address)
     user = verify_password(store, name, password)
     limits.signin_succeeded(name, address)
-    return user, issue_session_token(store, user)
+    issued = issue_session_token(store, user)
+    audit.append(store, actor=user.name, org_id=get_organisation(store, user.organisation).id,
+                 action="session.sign_in", purpose="sign in", details={"address": address})
+    return user, issued
+
+
+def end_session(store: Store, caller: Principal) -> None:
+    """Revoke the token the caller signed in with, and audit it (API and web pages)."""
+    revoke_token(store, caller.token_id)
+    audit.append(store, actor=caller.name, org_id=get_organisation(store, caller.organisation).id,
+                 action="session.sign_out", purpose="sign out")
 
 
 @router.post("/api/session", status_code=201, response_model=Session)
@@ -55,5 +67,5 @@ def sign_in(body: SignIn, request: Request, store: StoreDep) -> Session:
 @router.delete("/api/session", status_code=204)
 def sign_out(caller: Caller, store: StoreDep) -> Response:
     """Sign out: revoke the token this request used (whether from a sign-in or issued by an admin)."""
-    revoke_token(store, caller.token_id)
+    end_session(store, caller)
     return Response(status_code=204)
