@@ -132,6 +132,11 @@ def shot(page: Page, name: str) -> Path:
     return path
 
 
+def page_width(page: Page) -> int:
+    """How wide the page's content is (wider than the viewport means it scrolls sideways)."""
+    return int(page.evaluate("document.documentElement.scrollWidth"))
+
+
 def sign_in(page: Page, user: str, password: str = PASSWORD) -> None:
     """Sign in through the form."""
     page.goto("/sign-in")

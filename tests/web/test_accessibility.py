@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from tests.web.conftest import USERS, Server, shot, sign_in
+from tests.web.conftest import USERS, Server, page_width, shot, sign_in
 
 AUDIT_PAGE = """
 () => {
@@ -23,7 +23,8 @@ AUDIT_PAGE = """
     + (el.name ? '[name=' + el.name + ']' : '');
   for (const el of document.querySelectorAll('input, select, textarea')) {
     if (el.type === 'hidden' || !visible(el)) continue;
-    const named = (el.labels && el.labels.length) || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
+    const named = (el.labels && el.labels.length) || el.getAttribute('aria-label')
+      || el.getAttribute('aria-labelledby');
     if (!named) problems.push('control without a label: ' + describe(el));
   }
   for (const el of document.querySelectorAll('button, a[href]')) {
@@ -34,7 +35,8 @@ AUDIT_PAGE = """
   for (const el of document.querySelectorAll('img')) {
     if (!el.hasAttribute('alt')) problems.push('image without alt: ' + el.src.slice(0, 60));
   }
-  if (document.querySelectorAll('h1').length !== 1) problems.push(document.querySelectorAll('h1').length + ' h1 elements');
+  const h1s = document.querySelectorAll('h1').length;
+  if (h1s !== 1) problems.push(h1s + ' h1 elements');
   let level = 1;
   for (const h of document.querySelectorAll('main h1, main h2, main h3, main h4')) {
     const n = Number(h.tagName[1]);
@@ -98,7 +100,7 @@ def test_every_page_of_every_role_passes_the_checks(browser: Browser, server: Se
             page.goto(path)
             expect(page.get_by_role("heading", level=1)).to_be_visible()
             problems += _check(page, f"{user} {path} at {width} px")
-            scroll = page.evaluate("document.documentElement.scrollWidth")
+            scroll = page_width(page)
             if scroll > width:
                 problems.append(f"{user} {path} is {scroll} px wide at {width} px")
         if width < 800:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx2 as httpx
 from playwright.sync_api import Page, expect
 from tests.support import bearer
-from tests.web.conftest import PASSWORD, Server, shot, sign_in
+from tests.web.conftest import PASSWORD, Server, page_width, shot, sign_in
 
 from palermo import audit
 from palermo.store.db import open_store
@@ -117,6 +117,6 @@ def test_admin_page_at_phone_width(page: Page) -> None:
     page.goto("/admin")
     expect(page.get_by_role("heading", level=2, name="Users")).to_be_visible()
     page.get_by_role("link", name="Users").click()
-    width = page.evaluate("document.documentElement.scrollWidth")
+    width = page_width(page)
     assert width <= 390, f"the page is {width} px wide at phone width"
     shot(page, "admin-phone")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Page, expect
-from tests.web.conftest import Server, shot, sign_in
+from tests.web.conftest import Server, page_width, shot, sign_in
 
 from palermo import audit
 from palermo.store.agreements import list_agreements
@@ -119,6 +119,6 @@ def test_agreements_page_at_phone_width(page: Page) -> None:
     sign_in(page, "hope-analyst")
     page.goto("/agreements")
     expect(page.get_by_role("heading", level=1)).to_have_text("Sharing agreements")
-    width = page.evaluate("document.documentElement.scrollWidth")
+    width = page_width(page)
     assert width <= 390, f"the page is {width} px wide at phone width"
     shot(page, "agreements-phone")

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from tests.web.conftest import Server, seed_default, serve, shot, sign_in
+from tests.web.conftest import Server, page_width, seed_default, serve, shot, sign_in
 
 from palermo import audit
 from palermo.analyse.cases import read_cases
@@ -198,7 +198,7 @@ def test_the_dashboard_fits_a_phone(browser: Browser, server: Server) -> None:
         sign_in(page, "hope-analyst")
         page.goto("/analysis?purpose=review&region=Asia")
         expect(page.locator("#cases-in-scope")).not_to_be_empty(timeout=SLOW)
-        width = page.evaluate("document.documentElement.scrollWidth")
+        width = page_width(page)
         assert width <= 390, f"the page scrolls sideways: {width}px"
         shot(page, "analysis-phone")
     finally:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import update
-from tests.web.conftest import Server, seed_default, serve, shot, sign_in
+from tests.web.conftest import Server, page_width, seed_default, serve, shot, sign_in
 
 from palermo import audit
 from palermo.store.db import open_store
@@ -117,7 +117,7 @@ def test_audit_page_at_phone_width(page: Page) -> None:
     sign_in(page, "hope-auditor")
     page.goto("/audit")
     expect(page.get_by_role("heading", level=1)).to_have_text("Audit log")
-    width = page.evaluate("document.documentElement.scrollWidth")
+    width = page_width(page)
     assert width <= 390, f"the page is {width} px wide at phone width"
     shot(page, "audit-phone")
 

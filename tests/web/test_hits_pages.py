@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from tests.link.test_entity_network import HOPE, POLICE, ingest_people
-from tests.web.conftest import Server, seed_default, serve, shot, sign_in
+from tests.web.conftest import Server, page_width, seed_default, serve, shot, sign_in
 
 from palermo.link.hits import ask
 from palermo.link.run import run_linkage
@@ -179,11 +179,11 @@ def test_search_at_phone_width(browser: Browser, server: Server) -> None:
         sign_in(page, "hope-contributor")
         page.goto("/search")
         expect(page.get_by_role("button", name="Ask about the person")).to_be_visible()
-        width = page.evaluate("document.documentElement.scrollWidth")
+        width = page_width(page)
         assert width <= 390, f"the page is {width}px wide at phone width"
         shot(page, "search-phone")
         page.goto("/inbox")
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page_width(page) <= 390
         shot(page, "inbox-phone")
     finally:
         context.close()

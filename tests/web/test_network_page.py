@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 from tests.link.test_entity_network import HOPE, POLICE, RECRUITER_PHONE, maria
-from tests.web.conftest import Server, serve, shot, sign_in
+from tests.web.conftest import Server, page_width, serve, shot, sign_in
 from tests.web.test_hits_pages import seed_linked
 
 from palermo import audit
@@ -116,12 +116,12 @@ def test_network_at_phone_width(browser: Browser, server: Server, maria_id: str)
         sign_in(page, "hope-analyst")
         page.goto(f"/alerts/{maria_id}?purpose={WHY}")
         expect(page.get_by_role("img", name=re.compile("Network diagram"))).to_be_visible()
-        width = page.evaluate("document.documentElement.scrollWidth")
+        width = page_width(page)
         assert width <= 390, f"the page is {width}px wide at phone width"
         shot(page, "network-phone")
         page.goto(f"/alerts?purpose={WHY}")
         expect(page.get_by_role("link", name=f"Network of {maria_id}")).to_be_visible()
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page_width(page) <= 390
         shot(page, "alerts-phone")
     finally:
         context.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from tests.web.conftest import Server, seed_default, serve, shot, sign_in
+from tests.web.conftest import Server, page_width, seed_default, serve, shot, sign_in
 
 from palermo import audit
 from palermo.store.db import open_store
@@ -137,7 +137,7 @@ def test_publication_page_at_phone_width(browser: Browser, server: Server) -> No
         sign_in(page, "root")
         page.goto("/publication")
         expect(page.get_by_role("heading", level=1)).to_have_text("Publication")
-        width = page.evaluate("document.documentElement.scrollWidth")
+        width = page_width(page)
         assert width <= 390, f"the page scrolls sideways: {width}px"
         page.keyboard.press("Tab")  # the skip link first, then on through the page by keyboard
         expect(page.get_by_role("link", name="Skip to content")).to_be_focused()

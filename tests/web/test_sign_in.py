@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from playwright.sync_api import Page, expect
-from tests.web.conftest import shot, sign_in
+from tests.web.conftest import page_width, shot, sign_in
 
 
 def test_sign_in_home_and_sign_out(page: Page) -> None:
@@ -43,6 +43,6 @@ def test_keyboard_and_phone_width(page: Page) -> None:
     page.keyboard.type("correct horse battery")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Hope Shelter")
-    width = page.evaluate("document.documentElement.scrollWidth")
+    width = page_width(page)
     assert width <= 375, f"the page is {width} px wide at phone width"
     shot(page, "home-phone")
