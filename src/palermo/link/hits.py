@@ -31,7 +31,7 @@ from ..store.orgs import get_organisation
 from ..store.schema import hit_notice, hit_query, identity_key, organisation
 from .history import latest_run
 from .keys import IDENTIFIER_KINDS, deployment_key, digests, key_values
-from .persons import identifier_series, prepare_persons
+from .person_record import prepare_record, prepare_records
 from .realtime import score_against
 from .records import read_person_records_by_id
 
@@ -98,13 +98,12 @@ def index_plaintext(store: Store, persons: pl.DataFrame, owners: pl.DataFrame) -
 def _query_frame(kind: str, query: dict[str, str]) -> pl.DataFrame:
     """The query as a one-row prepared frame: a whole person, or just the one identifier (normalised alike)."""
     if kind == "person":
-        row = {"unique_id": "__query__", **query}
-        return prepare_persons(pl.DataFrame([row], schema={name: pl.Utf8 for name in row}))
+        return prepare_records([{**query, "unique_id": "__query__"}])
     if "value" not in query or not query["value"].strip():
         raise InputError(f"a {kind} query needs a value", column=kind)
-    value = identifier_series(kind, pl.Series(kind, [query["value"]], dtype=pl.Utf8),
-                              pl.Series("phone_region", [query.get("region") or None], dtype=pl.Utf8))
-    return pl.DataFrame({"unique_id": ["__query__"], kind: value.replace("", None)})
+    record = prepare_record({"unique_id": "__query__", kind: query["value"], "phone_region": query.get("region")})
+    schema = dict.fromkeys(("unique_id", kind), pl.Utf8)
+    return pl.DataFrame({"unique_id": ["__query__"], kind: [record[kind]]}, schema=schema)
 
 
 def check_query(kind: str, purpose: str) -> None:
@@ -140,7 +139,7 @@ def _score_person_candidates(
     store: Store, query: pl.DataFrame, candidates: pl.DataFrame, model: dict[str, Any], threshold: float
 ) -> pl.DataFrame:
     refs = candidates["record_ref"].unique().to_list()
-    records = prepare_persons(read_person_records_by_id(store, [int(ref) for ref in refs]))
+    records = prepare_records(read_person_records_by_id(store, [int(ref) for ref in refs]).iter_rows(named=True))
     scores = score_against(query, records, model)
     return (
         candidates.unique("record_ref")

@@ -89,6 +89,12 @@ def phone_series(series: pl.Series, region: pl.Series | None = None) -> pl.Serie
     return joined["e164"].alias(series.name)
 
 
+def email_value(value: str) -> str | None:
+    """An e-mail address trimmed and lower-cased; None unless it holds exactly one "@"."""
+    cleaned = value.strip().lower()
+    return cleaned if cleaned.count("@") == 1 else None
+
+
 def email_series(series: pl.Series) -> pl.Series:
     """E-mail addresses trimmed and lower-cased; values without one "@" become null."""
     cleaned = series.cast(pl.Utf8).str.strip_chars().str.to_lowercase()
@@ -96,14 +102,15 @@ def email_series(series: pl.Series) -> pl.Series:
     return cleaned.zip_with(cleaned.str.count_matches("@") == 1, missing)
 
 
-def _document(value: str) -> str | None:
+def document_value(value: str) -> str | None:
+    """A document number or account as upper-case letters and digits only; None if shorter than 4."""
     cleaned = _NOT_ALNUM.sub("", anyascii(value).upper())
     return cleaned if len(cleaned) >= 4 else None
 
 
 def document_series(series: pl.Series) -> pl.Series:
     """Document numbers, bank accounts and IBANs as upper-case letters and digits only (spaces, dashes dropped)."""
-    return _per_distinct(series, _document)
+    return _per_distinct(series, document_value)
 
 
 def latin_address(value: str) -> str | None:
