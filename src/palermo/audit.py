@@ -104,7 +104,15 @@ def transaction(store: Store) -> Iterator[Connection]:
     """
     with write_transaction(store) as conn:
         yield conn
-    seal(store)
+    _seal_after_write(store)
+
+
+def _seal_after_write(store: Store) -> None:
+    """Seal now, or ask the store's background sealer to (one seal then serves many writes)."""
+    if store.seal_soon:
+        store.seal_soon[0]()
+    else:
+        seal(store)
 
 
 def _insert(
@@ -133,6 +141,11 @@ def append(
     """
     if isinstance(target, Connection):
         return _insert(target, actor, org_id, action, purpose, records, details or {})
+    if target.seal_soon:
+        with target.engine.begin() as conn:
+            entry_id = _insert(conn, actor, org_id, action, purpose, records, details or {})
+        target.seal_soon[0]()
+        return entry_id
     with target.engine.connect() as conn:  # one transaction: the entry, then (if no one else is) the seal
         if target.dialect == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")

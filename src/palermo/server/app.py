@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
+from ..audit_sealing import BackgroundSealer
 from ..errors import (
     AuthenticationError,
     ConfigurationError,
@@ -148,9 +149,13 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store, owned = _resolve(settings_or_url)
         app.state.store = store
+        # A store the app owns is sealed in the background; one it was given keeps sealing inline.
+        sealer = BackgroundSealer(store).start() if owned else None
         try:
             yield
         finally:
+            if sealer is not None:
+                sealer.close()
             if owned:
                 store.engine.dispose()
 

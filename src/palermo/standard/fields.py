@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -20,6 +22,7 @@ from .extensions import (
 )
 from .model import Code, Field, FieldType
 
+T = TypeVar("T")
 CASE_PREFIXES = ("prs_", "vic_", "per_", "cas_", "cco_", "hte_", "spl_", "con_")
 """Prefixes of the fields stored with a case; ``org_`` fields describe the organisation instead."""
 
@@ -65,13 +68,31 @@ def _squash(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
-@cache
+_by_identity: dict[int, tuple[object, dict[str, Any]]] = {}
+"""Tables built from a (frozen, never changing) Standard or Field, by the object's identity: a
+``functools.cache`` on the model itself would hash every field and code on each call (~0.2 ms)."""
+
+
+def _cached_by_identity(model: object, build: Callable[[], dict[str, T]]) -> dict[str, T]:
+    found = _by_identity.get(id(model))
+    if found is None or found[0] is not model:
+        table: dict[str, T] = build()
+        if len(_by_identity) >= 4096:  # fields made on the fly must not pile up
+            _by_identity.clear()
+        _by_identity[id(model)] = (model, table)  # the model is kept, so its id is not reused
+        return table
+    return found[1]
+
+
 def _lookup(std: Standard) -> dict[str, Field]:
-    table: dict[str, Field] = {}
-    for f in std.fields:
-        for key in (f.name, f.column, *f.aliases):
-            table.setdefault(_squash(key), f)
-    return table
+    def build() -> dict[str, Field]:
+        table: dict[str, Field] = {}
+        for f in std.fields:
+            for key in (f.name, f.column, *f.aliases):
+                table.setdefault(_squash(key), f)
+        return table
+
+    return _cached_by_identity(std, build)
 
 
 def _complete(raw: dict[str, object]) -> Field:
@@ -109,14 +130,16 @@ def code_for(field: Field, value: str) -> Code | None:
     return _code_table(field).get(_squash(value))
 
 
-@cache
 def _code_table(field: Field) -> dict[str, Code]:
-    table: dict[str, Code] = {}
-    for c in field.codes:
-        table.setdefault(_squash(c.name), c)
-        table.setdefault(_squash(c.label), c)
-    by_name = {c.name: c for c in field.codes}
-    for word, code in CODE_SYNONYMS.get(field.name, {}).items():
-        if code in by_name:
-            table.setdefault(word, by_name[code])
-    return table
+    def build() -> dict[str, Code]:
+        table: dict[str, Code] = {}
+        for c in field.codes:
+            table.setdefault(_squash(c.name), c)
+            table.setdefault(_squash(c.label), c)
+        by_name = {c.name: c for c in field.codes}
+        for word, code in CODE_SYNONYMS.get(field.name, {}).items():
+            if code in by_name:
+                table.setdefault(word, by_name[code])
+        return table
+
+    return _cached_by_identity(field, build)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -34,6 +35,9 @@ class Store:
     """The deployment's secret keys once read (they never change once made): no query per request."""
     organisations: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """Organisations once read, by name (a registered organisation never changes): no query per request."""
+    seal_soon: list[Callable[[], None]] = field(default_factory=list, repr=False, compare=False)
+    """Set while a background sealer runs (:class:`palermo.audit_sealing.BackgroundSealer`): audited
+    writes ask it to seal soon instead of sealing the audit log themselves."""
 
     @property
     def dialect(self) -> str:

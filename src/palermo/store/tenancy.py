@@ -36,7 +36,10 @@ def tenant_store(store: Store, org_id: int, access: Access = "rows") -> Store:
     from .db import Store
 
     engine = store.engine.execution_options(**{_ORG: int(org_id), _ACCESS: access})
-    return Store(engine=engine, url=store.url, secrets=store.secrets, organisations=store.organisations)
+    return Store(
+        engine=engine, url=store.url, secrets=store.secrets, organisations=store.organisations,
+        seal_soon=store.seal_soon,
+    )
 
 
 def tenant_of(store: Store) -> tuple[int, Access] | None:
