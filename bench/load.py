@@ -19,8 +19,11 @@ What it measures (prints figures, asserts nothing; benchmarks are not tests):
    identifying filters), hit/no-hit queries (``POST /api/hits``: phones and persons, half of them held
    by another organisation, half unknown) and uploads (``POST /api/uploads`` of a 20-row CSV whose
    rows carry a unique marker name, then ``GET /api/uploads/{id}`` every 0.25 s until the job ends).
+   By default a client sends its next request as soon as it has the answer (a closed loop: the
+   figures are those of a saturated server); ``--think S`` makes each client pause S seconds on
+   average (exponentially distributed) between operations, as people and partner systems do.
    Per kind: requests, throughput, p50, p99 and max latency, errors (non-2xx or exceptions, with the
-   first messages). Before the load, the same client process measures a baseline at concurrency 1:
+   first messages); the server's CPU time (its process and its upload workers) per request. Before the load, the same client process measures a baseline at concurrency 1:
    ``GET /health`` (no database) and ``GET /api/me`` (token check only); the ratio of the read p50 to
    the ``/health`` p50 makes figures from a noisy machine comparable.
 3. Checks. Every row of every accepted upload is in ``case_record`` exactly once (counted per marker:
@@ -31,6 +34,7 @@ errors, no upload lost.
 
     python bench/load.py                   # 1,000,000 cases, 100 clients, 60 s
     python bench/load.py --quick           # 20,000 cases, 20 clients, 10 s
+    python bench/load.py --think 1         # the same, each client pausing 1 s on average between operations
     python bench/load.py --cases 200000 --clients 50 --seconds 30 --keep
 """
 
@@ -390,6 +394,8 @@ async def _client(
         else:
             sequence += 1
             await _upload(http, load, r, token, f"Loadmark{config['run']}c{number}n{sequence}", deadline)
+        if config["think"] > 0:  # a pause, as a person or a partner's system between two requests
+            await asyncio.sleep(min(r.expovariate(1.0 / config["think"]), max(0.0, deadline - time.perf_counter())))
 
 
 async def _baseline(http: Any, token: str, seconds: float) -> Result:
@@ -476,6 +482,19 @@ def start_server(url: str, port: int, workers: int, log: Path) -> subprocess.Pop
     raise SystemExit("the server did not answer /health within 120 s")
 
 
+def server_cpu(server: subprocess.Popen[bytes]) -> float:
+    """CPU seconds used so far by the server process and its living children (uvicorn and upload workers)."""
+    import psutil
+
+    total = 0.0
+    root = psutil.Process(server.pid)
+    for process in (root, *root.children(recursive=True)):
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
 def stop_server(server: subprocess.Popen[bytes]) -> None:
     """Stop the server (SIGTERM: uvicorn shuts down cleanly, running upload jobs finish)."""
     server.terminate()
@@ -530,6 +549,9 @@ def print_table(result: Result) -> None:
               f"{s['max']:>8.1f} {s['errors']:>7,}")
     total = sum(s["requests"] for k, s in result["kinds"].items() if not k.startswith("upload job"))
     print(f"{'all requests':40} {total:>9,} {total / result['seconds']:>8.1f}")
+    if "server_cpu" in result:
+        print(f"server CPU (its process and upload workers): {result['server_cpu']:.1f} s in "
+              f"{result['elapsed']:.1f} s, {1000 * result['server_cpu'] / max(total, 1):.1f} ms per request")
     for kind, s in result["kinds"].items():
         for message in s["messages"]:
             print(f"    error ({kind}): {' '.join(message.split())}")
@@ -563,12 +585,15 @@ def run(args: argparse.Namespace) -> int:
         config = {
             "base": f"http://127.0.0.1:{port}", "clients": args.clients, "seconds": args.seconds, "seed": args.seed,
             "run": run_id, "tokens": seeded["tokens"], "targets": seeded["targets"],
-            "readable": readable_holders(), "weights": [0.5, 0.4, 0.1],
+            "readable": readable_holders(), "weights": [0.5, 0.4, 0.1], "think": args.think,
         }
         config_file, out_file = work / "clients.json", work / "result.json"
         config_file.write_text(json.dumps(config))
-        print(f"load: {args.clients} clients for {args.seconds:g} s (50% reads, 40% hit/no-hit, 10% uploads) ...",
-              flush=True)
+        pace = (f"each pausing {args.think:g} s on average (exponential) between operations" if args.think > 0
+                else "without pauses (a closed loop: the server's saturation)")
+        print(f"load: {args.clients} clients for {args.seconds:g} s (50% reads, 40% hit/no-hit, 10% uploads), "
+              f"{pace} ...", flush=True)
+        cpu_before = server_cpu(server)
         done = subprocess.run(
             [sys.executable, str(Path(__file__).resolve()), "--worker-clients", str(config_file), str(out_file)],
             check=False,
@@ -576,6 +601,7 @@ def run(args: argparse.Namespace) -> int:
         if done.returncode != 0:
             raise SystemExit(f"the client process failed (exit status {done.returncode})")
         result: Result = json.loads(out_file.read_text())
+        result["server_cpu"] = server_cpu(server) - cpu_before
         stop_server(server)
         server = None
         ok = report(result, verify_uploads(url, run_id, result["uploads"]))
@@ -633,6 +659,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=100, help="concurrent clients (default 100)")
     parser.add_argument("--seconds", type=float, default=60.0, help="length of the load (default 60 s)")
     parser.add_argument("--quick", action="store_true", help="20,000 cases, 20 clients, 10 s")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="mean pause (s) of each client between operations (default 0: no pause)")
     parser.add_argument("--server-workers", type=int, default=1,
                         help="uvicorn worker processes (default 1: `palermo serve` itself)")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES,
@@ -648,8 +676,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.quick:
         args.cases, args.clients, args.seconds = 20_000, 20, 10.0
-    if args.cases < 100 or args.clients < 1 or args.seconds <= 0 or args.server_workers < 1:
-        parser.error("--cases must be at least 100, --clients and --server-workers at least 1, --seconds positive")
+    if args.cases < 100 or args.clients < 1 or args.seconds <= 0 or args.server_workers < 1 or args.think < 0:
+        parser.error("--cases must be at least 100, --clients and --server-workers at least 1, --seconds positive, "
+                     "--think not negative")
     return run(args)
 
 

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -262,6 +263,31 @@ def test_jobs_do_not_hold_up_other_requests(store: Store, client: TestClient, to
         assert client.get("/api/uploads", headers=bearer(tokens["alice"])).json()[0]["status"] == "running"
         lock.rollback()
     assert wait(client, tokens["alice"], job["id"])["status"] == "stored"
+
+
+def test_a_job_whose_worker_dies_fails_and_the_next_job_runs(
+    store: Store, client: TestClient, tokens: dict[str, str]
+) -> None:
+    if store.dialect != "postgresql":
+        pytest.skip("holds a table lock that only PostgreSQL has")
+    with store.engine.connect() as lock:
+        lock.execute(text("LOCK TABLE case_record IN EXCLUSIVE MODE"))  # the job waits, running, in its worker
+        job = post(client, tokens["alice"], csv_bytes(good_rows(3)))
+        deadline = time.monotonic() + 60
+        while client.get(f"/api/uploads/{job['id']}", headers=bearer(tokens["alice"])).json()["status"] != "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        workers = [p for p in psutil.Process().children() if "spawn_main" in " ".join(p.cmdline())]
+        assert workers, "the job runs in a worker process"
+        for worker in workers:
+            worker.kill()
+        lock.rollback()
+    died = wait(client, tokens["alice"], job["id"])
+    assert died["status"] == "failed" and died["error"]["code"] == "not_run"
+    assert "upload the file again" in died["error"]["message"]
+    assert count(store, case_record) == 0
+    again = wait(client, tokens["alice"], post(client, tokens["alice"], csv_bytes(good_rows(3)))["id"])
+    assert again["status"] == "stored" and count(store, case_record) == 3
 
 
 def test_oversized_body_is_refused(store: Store, client: TestClient, tokens: dict[str, str]) -> None:

@@ -6,9 +6,10 @@ which is deleted once the job has run. A job moves from ``queued`` to ``running`
 ``dry-run`` (checked only), ``already-ingested`` or ``failed`` (with the error's code and message);
 its report is the one ``palermo ingest`` gives, with the mapping applied column by column.
 
-A job may be given a mapping (else the layout is recognised) and may only check the file. A copy of
-its file is kept for a day (:mod:`.kept_files`) so that it can be run again with an edited mapping
-(:mod:`.reruns`); a file already stored by the organisation is never stored twice. Each finished
+A job may be given a mapping (else the layout is recognised) and may only check the file. Jobs run
+in worker processes (:mod:`.job_runner`), which also keeps a copy of each file for a day
+(:mod:`.kept_files`) so that it can be run again with an edited mapping (:mod:`.reruns`); a file
+already stored by the organisation is never stored twice. Each finished
 job is written to the audit log (``cases.write``) in the same transaction as its outcome. A job is
 visible to its own organisation only. No FastAPI here.
 """
@@ -20,11 +21,9 @@ import re
 import shutil
 import tempfile
 import unicodedata
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from threading import Lock
 from typing import Any, BinaryIO, Literal
 
 from pydantic import BaseModel, Field
@@ -39,7 +38,6 @@ from ..standard.crosswalk import Crosswalk
 from ..store.db import Store
 from ..store.orgs import get_organisation
 from ..store.schema import ingest_job, organisation
-from .kept_files import keep_file, purge_kept
 
 log = logging.getLogger(__name__)
 
@@ -243,13 +241,9 @@ def run_job(
     dry_run: bool = False,
 ) -> Job:
     """Ingest a queued job's file (with ``crosswalk``, else the recognised layout; only checked if ``dry_run``)
-    for its organisation, record the outcome, keep a copy of the file for re-runs; the job as it ended."""
+    for its organisation and record the outcome; the job as it ended. The file is deleted afterwards."""
     try:
         job = _load(store, job_id)
-        try:
-            keep_file(store, job_id, upload.path)
-        except (OSError, PalermoError):
-            log.warning("the file of upload job %s could not be kept for re-runs", job_id, exc_info=True)
         with store.engine.begin() as conn:
             started = conn.execute(
                 update(ingest_job)
@@ -273,62 +267,19 @@ def run_job(
         _finish(store, job, purpose, values)
     finally:
         upload.discard()
-        purge_kept()
     return _load(store, job_id)
 
 
-def fail_job(store: Store, job_id: int, message: str) -> None:
-    """Mark a job that never ran as failed (no audit entry: nothing was read or written)."""
+def fail_job(store: Store, job_id: int, message: str, *, running_too: bool = False) -> None:
+    """Mark a job that never ran (or, with ``running_too``, whose run was cut short) as failed.
+
+    No audit entry: an ingestion writes its rows in one transaction, so a job cut short wrote nothing.
+    """
     error = JobError(code="not_run", message=message).model_dump()
+    statuses = ("queued", "running") if running_too else ("queued",)
     with store.engine.begin() as conn:
         conn.execute(
             update(ingest_job)
-            .where(ingest_job.c.id == job_id, ingest_job.c.status == "queued")
+            .where(ingest_job.c.id == job_id, ingest_job.c.status.in_(statuses))
             .values(status="failed", error=error, finished_at=datetime.now(UTC))
         )
-
-
-class JobRunner:
-    """Runs jobs on a few worker threads; closing it waits for running jobs and fails those still queued."""
-
-    def __init__(self, workers: int) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="palermo-upload")
-        self._waiting: dict[Future[Job], tuple[Store, int, Upload]] = {}
-        self._lock = Lock()
-
-    def start(
-        self,
-        store: Store,
-        job: Job,
-        upload: Upload,
-        *,
-        purpose: str,
-        settings: Settings | None,
-        crosswalk: Crosswalk | None = None,
-        dry_run: bool = False,
-    ) -> None:
-        """Queue ``job`` (see :func:`run_job`); the runner owns ``upload`` from now on."""
-        try:
-            future = self._pool.submit(
-                run_job, store, job.id, upload, purpose=purpose, settings=settings, crosswalk=crosswalk,
-                dry_run=dry_run,
-            )
-        except RuntimeError:  # closed
-            upload.discard()
-            fail_job(store, job.id, "the server was stopping; upload the file again")
-            raise
-        with self._lock:
-            self._waiting[future] = (store, job.id, upload)
-        future.add_done_callback(self._done)
-
-    def _done(self, future: Future[Job]) -> None:
-        with self._lock:
-            entry = self._waiting.pop(future, None)
-        if entry is not None and future.cancelled():
-            store, job_id, upload = entry
-            upload.discard()
-            fail_job(store, job_id, "the server stopped before the job ran; upload the file again")
-
-    def close(self) -> None:
-        """Wait for running jobs; fail the queued ones."""
-        self._pool.shutdown(wait=True, cancel_futures=True)

@@ -1,8 +1,8 @@
 """Uploads: a partner file sent to the API becomes an ingest job, run in the background.
 
 ``POST /api/uploads`` (multipart: ``file``, ``purpose``, optionally ``mapping`` and ``check_only``)
-answers 202 with the queued job at once; the file is ingested for the caller's organisation on a few
-worker threads of their own, so a long ingestion never holds up other requests. ``GET /api/uploads/{id}``
+answers 202 with the queued job at once; the file is ingested for the caller's organisation in a worker
+process (:mod:`..job_runner`), so a long ingestion never holds up other requests. ``GET /api/uploads/{id}``
 gives the job's status and, once it has run, the same validation report as ``palermo ingest``;
 ``GET /api/uploads`` lists the jobs. ``GET /api/uploads/{id}/mapping`` shows the job's mapping column
 by column (or a suggestion when no layout was recognised) and ``POST /api/uploads/{id}/rerun`` runs the
@@ -27,7 +27,8 @@ from ...standard.crosswalk import Crosswalk
 from ...store.db import Store
 from ..deps import Caller, StoreDep, require
 from ..identity import Principal
-from ..jobs import Job, JobRunner, Upload, get_job, list_jobs, save_upload, submit_job
+from ..job_runner import JobRunner
+from ..jobs import Job, Upload, get_job, list_jobs, save_upload, submit_job
 from ..reruns import JobMapping, job_mapping, prepare_rerun
 
 UPLOADS = "/api/uploads"

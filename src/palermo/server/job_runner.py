@@ -1,0 +1,112 @@
+"""Running upload jobs in worker processes, away from the server's requests.
+
+An ingestion is CPU work in Python and polars. On a thread of the server it shares the server's
+interpreter lock with every request: one large file slows every answer, and under load the jobs
+themselves crawl (a 20-row job took 20 s from upload to stored in ``bench/load.py``, its 50 ms of
+work sliced among dozens of request threads). So jobs run in a pool of worker processes, started
+with ``spawn`` (no copy of the server's threads) when the first job comes; each opens the store
+once, by its URL. The server keeps the uploaded file for re-runs before handing the job over.
+
+A worker that dies (killed, out of memory) fails its job with a message to upload the file again,
+and the next job gets a fresh pool; closing the runner waits for running jobs and fails queued ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from threading import Lock
+
+from ..errors import PalermoError
+from ..settings import Settings
+from ..standard.crosswalk import Crosswalk
+from ..store.db import Store, open_store
+from .jobs import Job, Upload, fail_job, run_job
+from .kept_files import keep_file, purge_kept
+
+log = logging.getLogger(__name__)
+
+_worker_stores: dict[str, Store] = {}
+"""The stores a worker process has opened, by URL (one engine per process, reused by its jobs)."""
+
+
+def _run_in_worker(
+    url: str, job_id: int, upload: Upload, purpose: str, settings: Settings | None, crosswalk: Crosswalk | None,
+    dry_run: bool,
+) -> str:
+    """In a worker process: run the job on the store at ``url``; its final status."""
+    store = _worker_stores.get(url)
+    if store is None:
+        store = _worker_stores[url] = open_store(url, migrate=False)
+    return run_job(
+        store, job_id, upload, purpose=purpose, settings=settings, crosswalk=crosswalk, dry_run=dry_run
+    ).status
+
+
+class JobRunner:
+    """Runs upload jobs on ``workers`` worker processes (see the module docstring)."""
+
+    def __init__(self, workers: int) -> None:
+        self._workers = max(1, workers)
+        self._pool = self._new_pool()
+        self._waiting: dict[Future[str], tuple[Store, int, Upload]] = {}
+        self._lock = Lock()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self._workers, mp_context=multiprocessing.get_context("spawn"))
+
+    def start(
+        self,
+        store: Store,
+        job: Job,
+        upload: Upload,
+        *,
+        purpose: str,
+        settings: Settings | None,
+        crosswalk: Crosswalk | None = None,
+        dry_run: bool = False,
+    ) -> None:
+        """Keep a copy of the file for re-runs, then queue ``job`` (see :func:`.jobs.run_job`); the runner owns
+        ``upload`` from now on."""
+        try:
+            keep_file(store, job.id, upload.path)
+        except (OSError, PalermoError):
+            log.warning("the file of upload job %s could not be kept for re-runs", job.id, exc_info=True)
+        arguments = (store.url, job.id, upload, purpose, settings, crosswalk, dry_run)
+        try:
+            with self._lock:
+                try:
+                    future = self._pool.submit(_run_in_worker, *arguments)
+                except BrokenProcessPool:  # a worker died earlier: start afresh
+                    self._pool = self._new_pool()
+                    future = self._pool.submit(_run_in_worker, *arguments)
+                self._waiting[future] = (store, job.id, upload)
+        except RuntimeError:  # closed
+            upload.discard()
+            fail_job(store, job.id, "the server was stopping; upload the file again")
+            raise
+        future.add_done_callback(self._done)
+
+    def _done(self, future: Future[str]) -> None:
+        with self._lock:
+            entry = self._waiting.pop(future, None)
+        if entry is None:
+            return
+        store, job_id, upload = entry
+        if future.cancelled():
+            upload.discard()
+            fail_job(store, job_id, "the server stopped before the job ran; upload the file again")
+        elif future.exception() is not None:
+            upload.discard()
+            log.error("upload job %s: its worker failed", job_id, exc_info=future.exception())
+            fail_job(store, job_id, "the worker running this job stopped; upload the file again", running_too=True)
+        try:
+            purge_kept()
+        except (OSError, PalermoError):
+            log.warning("old kept uploads could not be purged", exc_info=True)
+
+    def close(self) -> None:
+        """Wait for running jobs; fail the queued ones."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
