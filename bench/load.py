@@ -23,9 +23,10 @@ What it measures (prints figures, asserts nothing; benchmarks are not tests):
    figures are those of a saturated server); ``--think S`` makes each client pause S seconds on
    average (exponentially distributed) between operations, as people and partner systems do.
    Per kind: requests, throughput, p50, p99 and max latency, errors (non-2xx or exceptions, with the
-   first messages); the server's CPU time (its process and its upload workers) per request. Before the load, the same client process measures a baseline at concurrency 1:
-   ``GET /health`` (no database) and ``GET /api/me`` (token check only); the ratio of the read p50 to
-   the ``/health`` p50 makes figures from a noisy machine comparable.
+   first messages); the server's CPU time (its process and its upload workers) per request. Before
+   the load, the same client process measures a baseline at concurrency 1: ``GET /health`` (no
+   database) and ``GET /api/me`` (token check only); the ratio of the read p50 to the ``/health``
+   p50 makes figures from a noisy machine comparable.
 3. Checks. Every row of every accepted upload is in ``case_record`` exactly once (counted per marker:
    none missing, none duplicated); expected hits answered hit and unknown values answered no hit.
 
@@ -385,6 +386,8 @@ async def _client(
     readable = config["readable"][name]
     others = [t for t in config["targets"] if org not in t["orgs"]]
     sequence = 0
+    if config["think"] > 0:  # clients that pause arrive spread out too, not all in the first millisecond
+        await asyncio.sleep(r.uniform(0, config["think"]))
     while time.perf_counter() < deadline:
         choice = r.random()
         if choice < weights[0]:

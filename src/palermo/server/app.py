@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Literal
 
+from anyio import to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -148,7 +149,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store, owned = _resolve(settings_or_url)
-        app.state.store = store
+        app.state.store, app.state.owns_store = store, owned
+        # Synchronous routes run on this event loop's worker threads: a few, not anyio's 40 (see Settings).
+        to_thread.current_default_thread_limiter().total_tokens = config.request_threads
         # A store the app owns is sealed in the background; one it was given keeps sealing inline.
         sealer = BackgroundSealer(store).start() if owned else None
         try:

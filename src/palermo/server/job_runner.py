@@ -45,6 +45,14 @@ def _run_in_worker(
     ).status
 
 
+def _warm(url: str) -> None:
+    """In a worker process: import the ingestion code and open the store, ready for the first job."""
+    import palermo.ingest.pipeline  # noqa: F401  (the import is the point: seconds of loading, done once)
+
+    if url not in _worker_stores:
+        _worker_stores[url] = open_store(url, migrate=False)
+
+
 class JobRunner:
     """Runs upload jobs on ``workers`` worker processes (see the module docstring)."""
 
@@ -56,6 +64,13 @@ class JobRunner:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self._workers, mp_context=multiprocessing.get_context("spawn"))
+
+    def warm_up(self, store: Store) -> None:
+        """Start the worker processes now (in the background), not when the first job comes: a server
+        that starts them mid-load stalls its requests while they load."""
+        with self._lock:
+            for _ in range(self._workers):
+                self._pool.submit(_warm, store.url)
 
     def start(
         self,

@@ -70,8 +70,20 @@ def _expired(folder: Path) -> bool:
         return True
 
 
-def purge_kept() -> None:
-    """Delete the copies kept longer than :data:`KEEP_HOURS` (of every store on this machine)."""
+PURGE_EVERY_SECONDS = 600.0
+"""How often :func:`purge_kept` looks through the kept copies (each look costs a stat per copy)."""
+_last_purge: list[float] = []
+
+
+def purge_kept(*, force: bool = False) -> None:
+    """Delete the copies kept longer than :data:`KEEP_HOURS` (of every store on this machine).
+
+    Called after every job, it looks at most every :data:`PURGE_EVERY_SECONDS` unless ``force``.
+    """
+    now = time.monotonic()
+    if _last_purge and now - _last_purge[0] < PURGE_EVERY_SECONDS and not force:
+        return
+    _last_purge[:] = [now]
     for folder in _root().iterdir():
         if folder.is_dir() and not folder.is_symlink() and _expired(folder):
             shutil.rmtree(folder, ignore_errors=True)

@@ -39,6 +39,8 @@ async def _runner(app: FastAPI) -> AsyncIterator[None]:
     """The app's upload workers: started with it; at shutdown running jobs finish, queued ones fail."""
     settings: Settings = app.state.settings
     app.state.uploads = JobRunner(settings.upload_workers)
+    if app.state.owns_store:  # a serving app, not one under test: start the workers at once
+        app.state.uploads.warm_up(app.state.store)
     try:
         yield
     finally:
