@@ -12,11 +12,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 
 import jellyfish
 import phonenumbers
 import polars as pl
 from anyascii import anyascii
+
+CACHED_VALUES = 1 << 16
+"""Distinct values each normaliser remembers: hit/no-hit queries normalise the same common names,
+cities and numbers again and again, one record at a time (:mod:`palermo.link.person_record`)."""
 
 _NOT_LETTER = re.compile(r"[^a-z ]+")
 _NOT_ADDRESS = re.compile(r"[^a-z0-9 ]+")
@@ -33,6 +38,7 @@ def _per_distinct(series: pl.Series, function: Callable[[str], str | None]) -> p
     return text.replace_strict(mapping, default=None, return_dtype=pl.Utf8).alias(series.name)
 
 
+@lru_cache(maxsize=CACHED_VALUES)
 def latin_name(value: str) -> str | None:
     """A name in lower-case Latin letters and single spaces, whatever its script ("ŞTEFAN" → "stefan")."""
     if _CJK.search(value):
@@ -48,6 +54,7 @@ def name_series(series: pl.Series) -> pl.Series:
     return _per_distinct(series, latin_name)
 
 
+@lru_cache(maxsize=CACHED_VALUES)
 def phonetic(value: str) -> str | None:
     """The Metaphone key of each word of a Latin name, space-separated ("olena kovalenko" → "OLN KFLNK")."""
     keys = [jellyfish.metaphone(word) for word in value.split()]
@@ -60,6 +67,7 @@ def phonetic_series(series: pl.Series) -> pl.Series:
     return _per_distinct(series, phonetic)
 
 
+@lru_cache(maxsize=CACHED_VALUES)
 def e164(value: str, region: str | None = None) -> str | None:
     """A phone number in E.164 (+380501234567), or None if it cannot be a valid number.
 
@@ -102,6 +110,7 @@ def email_series(series: pl.Series) -> pl.Series:
     return cleaned.zip_with(cleaned.str.count_matches("@") == 1, missing)
 
 
+@lru_cache(maxsize=CACHED_VALUES)
 def document_value(value: str) -> str | None:
     """A document number or account as upper-case letters and digits only; None if shorter than 4."""
     cleaned = _NOT_ALNUM.sub("", anyascii(value).upper())
@@ -113,6 +122,7 @@ def document_series(series: pl.Series) -> pl.Series:
     return _per_distinct(series, document_value)
 
 
+@lru_cache(maxsize=CACHED_VALUES)
 def latin_address(value: str) -> str | None:
     """An address in lower-case Latin letters, digits and single spaces."""
     folded = anyascii(unicodedata.normalize("NFKC", value)).lower()

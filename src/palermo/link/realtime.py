@@ -27,6 +27,8 @@ def _thread_api() -> DatabaseAPISubClass:
     api: DatabaseAPISubClass | None = getattr(_local, "api", None)
     if api is None:
         api = _local.api = duckdb_api()
+        # Tens of rows per call: one DuckDB thread is enough, and each request thread has its own.
+        api._con.execute("SET threads = 1")  # type: ignore[attr-defined]  # a DuckDBAPI's connection
     return api
 
 
