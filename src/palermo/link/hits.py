@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import polars as pl
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from .. import audit
 from ..errors import ConflictError, InputError, NotFoundError
@@ -38,6 +38,10 @@ from .records import read_person_records_by_id
 Kind = Literal["person", "phone", "email", "document", "bank_account"]
 KINDS: tuple[str, ...] = ("person", *IDENTIFIER_KINDS)
 PERSON_THRESHOLD = 0.9
+MAX_PERSON_CANDIDATES: int | None = 40
+"""Candidates a person query scores at most: those sharing the most person keys with it (a common
+name can bring hundreds through its looser keys, while the same person shares most of its keys).
+``bench/hits.py`` measures recall and time with and without the limit; None scores them all."""
 _PLAIN = "plaintext"
 
 
@@ -123,6 +127,8 @@ def find_candidates(conn: Connection, mode: str, kinds_digests: pl.DataFrame, as
     """Other organisations' records (org_id, record_ref, kind) indexed under one of these digests in ``mode``."""
     if kinds_digests.is_empty():
         return pl.DataFrame(schema={"org_id": pl.Int64, "record_ref": pl.Utf8, "kind": pl.Utf8})
+    if MAX_PERSON_CANDIDATES is not None and kinds_digests["kind"].str.starts_with("person:").all():
+        return _best_person_candidates(conn, mode, kinds_digests, asking_org, MAX_PERSON_CANDIDATES)
     found = conn.execute(
         select(identity_key.c.org_id, identity_key.c.record_ref, identity_key.c.kind).where(
             identity_key.c.mode == mode,
@@ -133,6 +139,29 @@ def find_candidates(conn: Connection, mode: str, kinds_digests: pl.DataFrame, as
     frame = pl.DataFrame(found, schema={"org_id": pl.Int64, "record_ref": pl.Utf8, "kind": pl.Utf8}, orient="row")
     # A digest is specific to its kind already; keep only the kinds asked for, as a second check.
     return frame.filter(pl.col("kind").is_in(kinds_digests["kind"].implode()))
+
+
+def _best_person_candidates(
+    conn: Connection, mode: str, kinds_digests: pl.DataFrame, asking_org: int, limit: int
+) -> pl.DataFrame:
+    """The ``limit`` records sharing the most of these person keys (then the lowest refs), as find_candidates."""
+    shared = func.count().label("shared")
+    rows = conn.execute(
+        select(identity_key.c.org_id, identity_key.c.record_ref, shared)
+        .where(
+            identity_key.c.mode == mode,
+            identity_key.c.org_id != asking_org,
+            identity_key.c.digest.in_(kinds_digests["digest"].to_list()),
+            identity_key.c.kind.in_(kinds_digests["kind"].unique().to_list()),
+        )
+        .group_by(identity_key.c.org_id, identity_key.c.record_ref)
+        .order_by(shared.desc(), identity_key.c.org_id, identity_key.c.record_ref)
+        .limit(limit)
+    ).all()
+    return pl.DataFrame(
+        [(org_id, ref, "person") for org_id, ref, _ in rows],
+        schema={"org_id": pl.Int64, "record_ref": pl.Utf8, "kind": pl.Utf8}, orient="row",
+    )
 
 
 def _score_person_candidates(
