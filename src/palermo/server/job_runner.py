@@ -32,16 +32,21 @@ _worker_stores: dict[str, Store] = {}
 """The stores a worker process has opened, by URL (one engine per process, reused by its jobs)."""
 
 
+def _store_for(url: str) -> Store:
+    """In a worker process: the store at ``url``, opened on first use."""
+    store = _worker_stores.get(url)
+    if store is None:
+        store = _worker_stores[url] = open_store(url, migrate=False)
+    return store
+
+
 def _run_in_worker(
     url: str, job_id: int, upload: Upload, purpose: str, settings: Settings | None, crosswalk: Crosswalk | None,
     dry_run: bool,
 ) -> str:
     """In a worker process: run the job on the store at ``url``; its final status."""
-    store = _worker_stores.get(url)
-    if store is None:
-        store = _worker_stores[url] = open_store(url, migrate=False)
     return run_job(
-        store, job_id, upload, purpose=purpose, settings=settings, crosswalk=crosswalk, dry_run=dry_run
+        _store_for(url), job_id, upload, purpose=purpose, settings=settings, crosswalk=crosswalk, dry_run=dry_run
     ).status
 
 
@@ -49,8 +54,7 @@ def _warm(url: str) -> None:
     """In a worker process: import the ingestion code and open the store, ready for the first job."""
     import palermo.ingest.pipeline  # noqa: F401  (the import is the point: seconds of loading, done once)
 
-    if url not in _worker_stores:
-        _worker_stores[url] = open_store(url, migrate=False)
+    _store_for(url)
 
 
 class JobRunner:
