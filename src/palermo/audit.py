@@ -141,10 +141,10 @@ def append(
     """
     if isinstance(target, Connection):
         return _insert(target, actor, org_id, action, purpose, records, details or {})
-    if target.seal_soon:
+    if target.seal_soon:  # a background sealer runs: commit the entry and leave the seal to it
         with target.engine.begin() as conn:
             entry_id = _insert(conn, actor, org_id, action, purpose, records, details or {})
-        target.seal_soon[0]()
+        _seal_after_write(target)
         return entry_id
     with target.engine.connect() as conn:  # one transaction: the entry, then (if no one else is) the seal
         if target.dialect == "sqlite":
