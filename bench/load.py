@@ -37,6 +37,7 @@ errors, no upload lost.
     python bench/load.py --quick           # 20,000 cases, 20 clients, 10 s
     python bench/load.py --think 1         # the same, each client pausing 1 s on average between operations
     python bench/load.py --cases 200000 --clients 50 --seconds 30 --keep
+    python bench/load.py --reuse /tmp/palermo-load-XXXX --think 2   # the kept database again, no seeding
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ UPLOAD_ROWS = 20
 POLL_SECONDS = 0.25
 GRACE_SECONDS = 180.0
 """How long clients may still wait for their upload jobs after the load ends."""
+SEEDED = "seeded.json"
+"""What a --keep run writes in its files folder for --reuse: database name, tokens, targets, seeding times."""
 TARGETS_SAMPLE = 4000
 """Seeded people kept as hit/no-hit query targets."""
 ORGS: tuple[tuple[str, str, float], ...] = (
@@ -565,21 +568,31 @@ def run(args: argparse.Namespace) -> int:
     import psycopg
 
     run_id = uuid.uuid4().hex[:8]
-    name = f"palermo_load_{run_id}"
+    reused: Result | None = json.loads((args.reuse / SEEDED).read_text()) if args.reuse else None
+    name = reused["database"] if reused else f"palermo_load_{run_id}"
     url = _pg_database(args.postgres, name)
-    work = Path(tempfile.mkdtemp(prefix="palermo-load-"))
+    work = args.reuse or Path(tempfile.mkdtemp(prefix="palermo-load-"))
+    keep = args.keep or reused is not None
+    cases = reused["accepted"] if reused else args.cases
     print(
         f"python {platform.python_version()}, {platform.machine()} with {os.cpu_count()} CPUs, "
-        f"load average {os.getloadavg()[0]:.1f}; database {name}; {args.cases:,} cases, {args.clients} clients, "
-        f"{args.seconds:g} s, {args.server_workers} server process(es)", flush=True,
+        f"load average {os.getloadavg()[0]:.1f}; database {name}{' (reused)' if reused else ''}; {cases:,} cases, "
+        f"{args.clients} clients, {args.seconds:g} s, {args.server_workers} server process(es)", flush=True,
     )
-    with psycopg.connect(args.postgres, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    if reused is None:
+        with psycopg.connect(args.postgres, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
     server: subprocess.Popen[bytes] | None = None
     ok = False
     try:
-        seeded = seed_store(url, args.cases, args.seed, work)
-        print(f"seeding ({seeded['accepted']:,} cases stored, {seeded['rejected']:,} rows refused):")
+        if reused is None:
+            seeded = seed_store(url, args.cases, args.seed, work)
+            if keep:
+                (work / SEEDED).write_text(json.dumps({**seeded, "database": name}))
+        else:
+            seeded = reused
+        print(f"seeding ({seeded['accepted']:,} cases stored, {seeded['rejected']:,} rows refused)"
+              f"{', reused from an earlier run' if reused else ''}:")
         for step, seconds in seeded["times"].items():
             print(f"    {step}: {seconds:.1f} s")
         port = _free_port()
@@ -608,13 +621,13 @@ def run(args: argparse.Namespace) -> int:
         stop_server(server)
         server = None
         ok = report(result, verify_uploads(url, run_id, result["uploads"]))
-        if args.keep:
+        if keep:
             print(f"server log: {log}")
     finally:
         if server is not None:
             stop_server(server)
-        if args.keep:
-            print(f"database kept: {url}; files in {work}")
+        if keep:
+            print(f"database kept: {url}; files in {work} (run again on them with --reuse {work})")
         else:
             shutil.rmtree(work, ignore_errors=True)
             with psycopg.connect(args.postgres, autocommit=True) as conn:
@@ -670,6 +683,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="PostgreSQL server URL (an existing database); a new database is created and dropped")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the database and files (paths are printed)")
+    parser.add_argument("--reuse", type=Path, metavar="DIR",
+                        help="load again the database a --keep run seeded (DIR: the files folder it printed)")
     parser.add_argument("--worker-clients", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker_clients:
@@ -677,6 +692,8 @@ def main(argv: list[str] | None = None) -> int:
         result = asyncio.run(run_clients(json.loads(config_file.read_text())))
         out_file.write_text(json.dumps(result))
         return 0
+    if args.reuse and not (args.reuse / SEEDED).is_file():
+        parser.error(f"--reuse {args.reuse}: no {SEEDED} there (it is written by a run with --keep)")
     if args.quick:
         args.cases, args.clients, args.seconds = 20_000, 20, 10.0
     if args.cases < 100 or args.clients < 1 or args.seconds <= 0 or args.server_workers < 1 or args.think < 0:
