@@ -30,8 +30,8 @@ from ..store.db import Store
 from ..store.orgs import get_organisation
 from ..store.schema import hit_notice, hit_query, identity_key, organisation
 from .history import latest_run
-from .keys import IDENTIFIER_KINDS, deployment_key, digests, key_values
-from .person_record import prepare_record, prepare_records
+from .keys import IDENTIFIER_KINDS, deployment_key, digest, digests, key_values, record_key_values
+from .person_record import prepare_candidates, prepare_record
 from .realtime import score_against
 from .records import read_person_records_by_id
 
@@ -99,15 +99,13 @@ def index_plaintext(store: Store, persons: pl.DataFrame, owners: pl.DataFrame) -
     return keyed.height
 
 
-def _query_frame(kind: str, query: dict[str, str]) -> pl.DataFrame:
-    """The query as a one-row prepared frame: a whole person, or just the one identifier (normalised alike)."""
+def _query_record(kind: str, query: dict[str, str]) -> dict[str, str | None]:
+    """The query as one prepared record: a whole person, or just the one identifier (normalised alike)."""
     if kind == "person":
-        return prepare_records([{**query, "unique_id": "__query__"}])
+        return prepare_record({**query, "unique_id": "__query__"})
     if "value" not in query or not query["value"].strip():
         raise InputError(f"a {kind} query needs a value", column=kind)
-    record = prepare_record({"unique_id": "__query__", kind: query["value"], "phone_region": query.get("region")})
-    schema = dict.fromkeys(("unique_id", kind), pl.Utf8)
-    return pl.DataFrame({"unique_id": ["__query__"], kind: [record[kind]]}, schema=schema)
+    return prepare_record({"unique_id": "__query__", kind: query["value"], "phone_region": query.get("region")})
 
 
 def check_query(kind: str, purpose: str) -> None:
@@ -116,6 +114,11 @@ def check_query(kind: str, purpose: str) -> None:
         raise InputError(f"unknown query kind {kind!r}; expected one of {', '.join(KINDS)}", column="kind")
     if not purpose.strip():
         raise InputError("every query needs a stated purpose", column="purpose")
+
+
+def _looks_up(kind: str, key_kind: str) -> bool:
+    """Whether a query of ``kind`` looks up keys of ``key_kind`` (as :func:`keys_of_kind`, for one key)."""
+    return key_kind.startswith("person:") if kind == "person" else key_kind == kind
 
 
 def keys_of_kind(keys: pl.DataFrame, kind: str) -> pl.DataFrame:
@@ -165,11 +168,12 @@ def _best_person_candidates(
 
 
 def _score_person_candidates(
-    store: Store, query: pl.DataFrame, candidates: pl.DataFrame, model: dict[str, Any], threshold: float
+    store: Store, query: dict[str, str | None], candidates: pl.DataFrame, model: dict[str, Any], threshold: float
 ) -> pl.DataFrame:
     refs = candidates["record_ref"].unique().to_list()
-    records = prepare_records(read_person_records_by_id(store, [int(ref) for ref in refs]).iter_rows(named=True))
-    scores = score_against(query, records, model)
+    records = prepare_candidates(read_person_records_by_id(store, [int(ref) for ref in refs]).iter_rows(named=True),
+                                 query)
+    scores = score_against(pl.DataFrame([query], schema=records.schema), records, model)
     return (
         candidates.unique("record_ref")
         .join(scores, left_on="record_ref", right_on="unique_id")
@@ -196,11 +200,13 @@ def ask(
     """
     check_query(kind, purpose)
     asking = get_organisation(store, org)
-    prepared = _query_frame(kind, query)
-    values = keys_of_kind(key_values(prepared), kind)
-    if values.is_empty():
+    prepared = _query_record(kind, query)
+    values = [(key, value) for key, value in record_key_values(prepared) if _looks_up(kind, key)]
+    if not values:
         raise InputError(f"the {kind} query holds nothing to look up (after normalisation)", column=kind)
-    keyed = digests(values, deployment_key(store))
+    secret = deployment_key(store)
+    keyed = pl.DataFrame({"kind": [k for k, _ in values], "digest": [digest(secret, k, v) for k, v in values]},
+                         schema={"kind": pl.Utf8, "digest": pl.Utf8})
     with store.engine.connect() as conn:
         candidates = find_candidates(conn, _PLAIN, keyed, asking.id)
     if kind == "person" and candidates.height:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import polars as pl
@@ -66,6 +67,20 @@ def key_values(persons: pl.DataFrame) -> pl.DataFrame:
     if not parts:
         return pl.DataFrame(schema={"unique_id": pl.Utf8, "kind": pl.Utf8, "value": pl.Utf8})
     return pl.concat(parts)
+
+
+def record_key_values(record: Mapping[str, str | None]) -> list[tuple[str, str]]:
+    """``(kind, value)`` of every identifier and person key of one prepared record: :func:`key_values` for one row.
+
+    A hit/no-hit query has one record; a polars frame of one row costs some fifty small queries here.
+    """
+    out = [(kind, value) for kind in IDENTIFIER_KINDS if (value := record.get(kind)) is not None]
+    for key in PERSON_KEYS:
+        parts = [(record.get(column), n) for column, n in key.parts]
+        present = [value[:n] if n else value for value, n in parts if value is not None]
+        if len(present) == len(parts):
+            out.append((person_kind(key), _SEPARATOR.join(present)))
+    return out
 
 
 def digest(secret: bytes, kind: str, value: str) -> str:

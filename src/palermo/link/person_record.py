@@ -85,6 +85,27 @@ def prepare_record(record: Mapping[str, object]) -> dict[str, str | None]:
     return {name: (None if name != "unique_id" and out[name] == "" else out[name]) for name in LINK_COLUMNS}
 
 
+COMPARED_ALONE: dict[str, tuple[str, ...]] = {
+    "phone": ("phone", "phone_region"), "email": ("email",), "document": ("document",),
+    "bank_account": ("bank_account",), "address": ("address",), "postcode": ("postcode",), "city": ("city",),
+    "citizenship": ("citizenship",), "sex": ("sex",), "alias": ("alias",),
+}
+"""Prepared fields that no comparison reads together with another field (alias: none reads it), with the
+input fields each comes from. Each comparison's first level is "null on either side" (:mod:`palermo.link.model`)."""
+
+
+def prepare_candidates(records: Iterable[Mapping[str, object]], query: Mapping[str, str | None]) -> pl.DataFrame:
+    """Candidates of one prepared ``query`` record, prepared only in the fields the query can be compared on.
+
+    A field the query lacks scores the same whatever a candidate holds there (the null level), so it
+    is left empty instead of normalised: parsing every candidate's phone was a third of a person query.
+    """
+    skipped = dict.fromkeys(
+        source for field, sources in COMPARED_ALONE.items() if query.get(field) is None for source in sources
+    )
+    return prepare_records({**record, **skipped} for record in records)
+
+
 def prepare_records(records: Iterable[Mapping[str, object]]) -> pl.DataFrame:
     """A few person records as the frame :func:`palermo.link.persons.prepare_persons` gives for them."""
     rows = [prepare_record(record) for record in records]
