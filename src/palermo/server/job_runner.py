@@ -7,6 +7,10 @@ work sliced among dozens of request threads). So jobs run in a pool of worker pr
 with ``spawn`` (no copy of the server's threads) when the first job comes; each opens the store
 once, by its URL. The server keeps the uploaded file for re-runs before handing the job over.
 
+Workers run at a lower CPU priority (``WORKER_NICENESS``): on a machine with as many cores as
+workers, two ingestions at once took every core and stalled the server's requests (p99 of reads 174 ->
+523 ms in ``bench/load.py``); requests come first, jobs use what is left.
+
 A worker that dies (killed, out of memory) fails its job with a message to upload the file again,
 and the next job gets a fresh pool; closing the runner waits for running jobs and fails queued ones.
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from threading import Lock
@@ -27,6 +32,9 @@ from .jobs import Job, Upload, fail_job, run_job
 from .kept_files import keep_file, purge_kept
 
 log = logging.getLogger(__name__)
+
+WORKER_NICENESS = 10
+"""How much lower than the server the worker processes' CPU priority is (POSIX ``nice``)."""
 
 _worker_stores: dict[str, Store] = {}
 """The stores a worker process has opened, by URL (one engine per process, reused by its jobs)."""
@@ -50,6 +58,12 @@ def _run_in_worker(
     ).status
 
 
+def _lower_priority() -> None:
+    """In a worker process, as it starts: yield the CPU to the server's requests."""
+    if hasattr(os, "nice"):
+        os.nice(WORKER_NICENESS)
+
+
 def _warm(url: str) -> None:
     """In a worker process: import the ingestion code and open the store, ready for the first job."""
     import palermo.ingest.pipeline  # noqa: F401  (the import is the point: seconds of loading, done once)
@@ -67,7 +81,9 @@ class JobRunner:
         self._lock = Lock()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self._workers, mp_context=multiprocessing.get_context("spawn"))
+        return ProcessPoolExecutor(
+            max_workers=self._workers, mp_context=multiprocessing.get_context("spawn"), initializer=_lower_priority
+        )
 
     def warm_up(self, store: Store) -> None:
         """Start the worker processes now (in the background), not when the first job comes: a server

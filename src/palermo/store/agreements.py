@@ -181,20 +181,30 @@ def granted_levels(store: Store, viewer_org_id: int, category: str, at: datetime
 
     The viewer's own organisation is ``full``; organisations absent from the result are ``none``.
     """
-    _check(category, "none")
+    return granted_levels_by_category(store, viewer_org_id, (category,), at)[category]
+
+
+def granted_levels_by_category(
+    store: Store, viewer_org_id: int, categories: tuple[str, ...], at: datetime | None = None
+) -> dict[str, dict[int, Level]]:
+    """:func:`granted_levels` of several categories in one query: category -> owner id -> level."""
+    for category in categories:
+        _check(category, "none")
     moment = at or datetime.now(UTC)
     a = sharing_agreement.c
-    query = select(a.grantor_org_id, a.level).where(
-        and_(a.grantee_org_id == viewer_org_id, a.category == category, a.revoked_at.is_(None),
+    query = select(a.category, a.grantor_org_id, a.level).where(
+        and_(a.grantee_org_id == viewer_org_id, a.category.in_(categories), a.revoked_at.is_(None),
              a.valid_from <= moment, a.valid_until > moment)
     )
-    levels: dict[int, Level] = {}
+    levels: dict[str, dict[int, Level]] = {category: {} for category in categories}
     with store.engine.connect() as conn:
-        for owner, level in conn.execute(query):
-            if level in LEVELS and rank(level) > rank(levels.get(int(owner), "none")):
-                levels[int(owner)] = level
-    levels[int(viewer_org_id)] = "full"
-    return {owner: level for owner, level in levels.items() if level != "none"}
+        for category, owner, level in conn.execute(query):
+            found = levels[category]
+            if level in LEVELS and rank(level) > rank(found.get(int(owner), "none")):
+                found[int(owner)] = level
+    for found in levels.values():
+        found[int(viewer_org_id)] = "full"
+    return {category: {o: lv for o, lv in found.items() if lv != "none"} for category, found in levels.items()}
 
 
 def orgs_at_least(store: Store, viewer_org_id: int, category: str, minimum: Level) -> list[int]:
