@@ -3,7 +3,8 @@
 Splink's real-time API (``splink.internals.realtime.compare_records``) compares two tables of
 records under a trained model without building a ``Linker``, and caches the SQL it generates per
 model. Each worker thread keeps its own DuckDB backend (a DuckDB connection is not shared across
-threads, and opening one costs tens of milliseconds); every call drops the tables it registered.
+threads, and opening one costs tens of milliseconds) and, per model, a prepared statement of the SQL
+Splink generated; every call unregisters the tables it registered.
 """
 
 from __future__ import annotations
@@ -15,12 +16,16 @@ from typing import Any
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 from splink.internals.database_api import DatabaseAPISubClass
+from splink.internals.realtime import _sql_cache as _splink_sql_cache
 from splink.internals.realtime import compare_records
 
 from .resolve import duckdb_api, without_term_frequencies
 
 _local = threading.local()
+_UID = "palermo"
+"""The suffix of the views a prepared scoring statement reads (Splink names them with a random one)."""
 
 
 def _thread_api() -> DatabaseAPISubClass:
@@ -49,20 +54,51 @@ def score_against(query: pl.DataFrame, records: pl.DataFrame, model: dict[str, A
         return pl.DataFrame(schema={"unique_id": pl.Utf8, "match_probability": pl.Float64})
     settings, cache_key = _scoring_settings(model)
     columns = [name for name in records.columns if name in query.columns]
+    left, right = query.select(columns).to_arrow(), records.select(columns).to_arrow()
     api = _thread_api()
-    result = compare_records(
-        query.select(columns).to_arrow(), records.select(columns).to_arrow(), settings, api,
-        sql_cache_key=cache_key,
-    )
     connection: duckdb.DuckDBPyConnection = api._con  # type: ignore[attr-defined]  # a DuckDBAPI's connection
-    table = result.physical_name  # a name made by Splink, never by input
     try:
-        scored = pl.DataFrame(connection.table(table).select("unique_id_r", "match_probability").arrow())
+        connection.register(_view("left"), left)
+        connection.register(_view("right"), right)
+        statement = _prepared(api, cache_key, settings, left, right)
+        scored = pl.DataFrame(connection.sql(f"EXECUTE {statement}").to_arrow_table())
     finally:
-        _drop(connection, table)
+        for side in ("left", "right"):
+            connection.unregister(_view(side))
     return scored.select(
         pl.col("unique_id_r").cast(pl.Utf8).alias("unique_id"), pl.col("match_probability").cast(pl.Float64)
     )
+
+
+def _view(side: str) -> str:
+    return f"__splink__compare_records_{side}_{_UID}"
+
+
+def _prepared(
+    api: DatabaseAPISubClass, cache_key: str, settings: dict[str, Any], left: pa.Table, right: pa.Table
+) -> str:
+    """The name of this thread's prepared scoring statement for the model ``cache_key`` names (the views of
+    fixed names must hold ``left`` and ``right``: DuckDB binds a statement as it prepares it).
+
+    The first call per model runs Splink's ``compare_records`` (which builds the model's SQL and keeps
+    it in Splink's cache), then prepares that SQL over views of fixed names, so later calls skip
+    parsing and planning some 7,000 characters of SQL (16 -> 8 ms a query).
+    """
+    prepared: dict[str, str] = _local.__dict__.setdefault("prepared", {})
+    name = prepared.get(cache_key)
+    if name is not None:
+        return name
+    result = compare_records(left, right, settings, api, sql_cache_key=cache_key)
+    connection: duckdb.DuckDBPyConnection = api._con  # type: ignore[attr-defined]  # a DuckDBAPI's connection
+    _drop(connection, result.physical_name)
+    sql = _splink_sql_cache.get(cache_key, _UID)
+    if sql is None:
+        raise RuntimeError("Splink did not keep the SQL of compare_records")  # an upgrade changed its cache
+    name = f"palermo_score_{len(prepared)}"  # made here, never by input
+    # The SQL is Splink's, made from the trained model (our column names and fitted numbers), not from a request.
+    connection.execute(f"PREPARE {name} AS SELECT unique_id_r, match_probability FROM ({sql})")  # noqa: S608
+    prepared[cache_key] = name
+    return name
 
 
 def _drop(connection: duckdb.DuckDBPyConnection, result_table: str) -> None:
