@@ -52,10 +52,19 @@ def _run_in_worker(
     url: str, job_id: int, upload: Upload, purpose: str, settings: Settings | None, crosswalk: Crosswalk | None,
     dry_run: bool,
 ) -> str:
-    """In a worker process: run the job on the store at ``url``; its final status."""
-    return run_job(
+    """In a worker process: run the job on the store at ``url``, then purge old kept files; the job's final status.
+
+    The purge runs here, not in the server: a look through thousands of kept copies held the server's
+    interpreter lock for over a second under load (every request waited).
+    """
+    status = run_job(
         _store_for(url), job_id, upload, purpose=purpose, settings=settings, crosswalk=crosswalk, dry_run=dry_run
     ).status
+    try:
+        purge_kept()
+    except (OSError, PalermoError):
+        log.warning("old kept uploads could not be purged", exc_info=True)
+    return status
 
 
 def _lower_priority() -> None:
@@ -137,10 +146,6 @@ class JobRunner:
             upload.discard()
             log.error("upload job %s: its worker failed", job_id, exc_info=future.exception())
             fail_job(store, job_id, "the worker running this job stopped; upload the file again", running_too=True)
-        try:
-            purge_kept()
-        except (OSError, PalermoError):
-            log.warning("old kept uploads could not be purged", exc_info=True)
 
     def close(self) -> None:
         """Wait for running jobs; fail the queued ones."""
