@@ -26,10 +26,13 @@ What it measures (prints figures, asserts nothing; benchmarks are not tests):
    first messages); the server's CPU time (its process and its upload workers) per request. Before
    the load, the same client process measures a baseline at concurrency 1: ``GET /health`` (no
    database) and ``GET /api/me`` (token check only); the ratio of the read p50 to the ``/health``
-   p50 makes figures from a noisy machine comparable. Then ``--warmup`` seconds (default 5) of reads
-   and hit/no-hit queries from 8 clients, not counted: a server's first requests pay once for its
-   pooled connections, each request thread's DuckDB connection and Splink's generated SQL (without
-   it, the first second of a run held most of its requests slower than 250 ms).
+   p50 makes figures from a noisy machine comparable. Then ``--warmup`` seconds (default 5) of the
+   same mix from 8 clients without pauses, not timed (their uploads are checked with the others): a
+   server's first requests pay once for its pooled connections, each request thread's DuckDB
+   connection, Splink's generated SQL and the upload workers' first job (without it, the first
+   seconds of a run held most of its requests slower than 250 ms). Before the server starts, every
+   table and index is read into the operating system's cache (``pg_prewarm``), as in a server that has
+   run for a while.
 3. Checks. Every row of every accepted upload is in ``case_record`` exactly once (counted per marker:
    none missing, none duplicated); expected hits answered hit and unknown values answered no hit.
 
@@ -81,8 +84,6 @@ POLL_SECONDS = 0.25
 GRACE_SECONDS = 180.0
 """How long clients may still wait for their upload jobs after the load ends."""
 WARMUP_CLIENTS = 8
-WARMUP_WEIGHTS = (0.55, 0.45, 0.0)
-"""Reads and hit/no-hit queries, no uploads, in the warm-up (its uploads would have to be checked too)."""
 SEEDED = "seeded.json"
 """What a --keep run writes in its files folder for --reuse: database name, tokens, targets, seeding times."""
 TARGETS_SAMPLE = 4000
@@ -430,14 +431,17 @@ async def run_clients(config: Result) -> Result:
     import httpx2
 
     clients, seconds = int(config["clients"]), float(config["seconds"])
-    limits = httpx2.Limits(max_connections=clients + 5, max_keepalive_connections=clients + 5)
+    # Idle connections are dropped before the server's keep-alive timeout (uvicorn: 5 s) can close one as a request
+    # goes out on it (a ReadError, not the server's fault).
+    limits = httpx2.Limits(max_connections=clients + 5, max_keepalive_connections=clients + 5, keepalive_expiry=4.0)
     async with httpx2.AsyncClient(base_url=config["base"], timeout=120.0, limits=limits) as http:
         first_token = config["tokens"][ORGS[0][0]]["analyst"]
         baseline = await _baseline(http, first_token, min(5.0, seconds / 2))
-        warm = float(config["warmup"])
-        if warm > 0:  # first uses (pooled connections, each request thread's DuckDB, Splink's SQL) are not measured
+        warm, warmed = float(config["warmup"]), Load()
+        if warm > 0:  # first uses (pooled connections, each thread's DuckDB, Splink's SQL, the upload workers)
             until = time.perf_counter() + warm
-            await asyncio.gather(*(_client(http, Load(), i, {**config, "think": 0}, until, WARMUP_WEIGHTS)
+            warm_config = {**config, "think": 0, "run": f"{config['run']}w"}  # its own upload markers
+            await asyncio.gather(*(_client(http, warmed, i, warm_config, until, tuple(config["weights"]))
                                    for i in range(min(clients, WARMUP_CLIENTS))))
         load = Load()
         start = time.perf_counter()
@@ -449,7 +453,7 @@ async def run_clients(config: Result) -> Result:
     return {
         "baseline": baseline,
         "kinds": {kind: value.summary(seconds) for kind, value in sorted(load.kinds.items())},
-        "uploads": load.uploads,
+        "uploads": {**warmed.uploads, **load.uploads},  # every row uploaded is checked, warm-up's too
         "answers": dict(load.answers),
         "elapsed": elapsed,
         "seconds": seconds,
@@ -531,6 +535,32 @@ def readable_holders() -> dict[str, list[str]]:
     return out
 
 
+def warm_database(url: str) -> str:
+    """Read every table and index of the database into the operating system's cache (``pg_prewarm``, mode
+    ``read``); what was done, for the report.
+
+    A database seeded minutes ago is mostly on disk: without this, the first minutes of a run wait on disk
+    reads (on this machine 20-50% I/O wait and p50 of reads 100 ms at 1M cases), which a server that
+    has been running for a while does not. Needs the ``pg_prewarm`` extension (PostgreSQL's contrib).
+    """
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    started = time.perf_counter()
+    try:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+            blocks = conn.execute(
+                "SELECT coalesce(sum(pg_prewarm(c.oid, 'read')), 0) FROM pg_class c "
+                "WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'i')"
+            ).fetchone()
+    except psycopg.Error as exc:
+        return f"not prewarmed ({' '.join(str(exc).split())[:120]})"
+    pages = int(blocks[0]) if blocks else 0
+    return f"{pages * 8 / 1024:,.0f} MiB read into the OS cache in {time.perf_counter() - started:.1f} s"
+
+
 def verify_uploads(url: str, run: str, uploads: dict[str, int]) -> Result:
     """Rows in case_record per uploaded marker, against the rows uploaded."""
     import psycopg
@@ -606,6 +636,7 @@ def run(args: argparse.Namespace) -> int:
               f"{', reused from an earlier run' if reused else ''}:")
         for step, seconds in seeded["times"].items():
             print(f"    {step}: {seconds:.1f} s")
+        print(f"database tables and indexes: {warm_database(url)}", flush=True)
         port = _free_port()
         log = work / "server.log"
         server = start_server(url, port, args.server_workers, log)
@@ -619,7 +650,7 @@ def run(args: argparse.Namespace) -> int:
         config_file.write_text(json.dumps(config))
         pace = (f"each pausing {args.think:g} s on average (exponential) between operations" if args.think > 0
                 else "without pauses (a closed loop: the server's saturation)")
-        warm = (f"after {args.warmup:g} s of warm-up ({WARMUP_CLIENTS} clients, reads and hit/no-hit, not counted)"
+        warm = (f"after {args.warmup:g} s of warm-up ({WARMUP_CLIENTS} clients, not counted)"
                 if args.warmup > 0 else "without warm-up")
         print(f"load: {args.clients} clients for {args.seconds:g} s (50% reads, 40% hit/no-hit, 10% uploads), "
               f"{pace}, {warm} ...", flush=True)
