@@ -29,7 +29,7 @@ from ..store.bulk import copy_frame
 from ..store.db import Store
 from ..store.orgs import get_organisation
 from ..store.schema import hit_notice, hit_query, identity_key, organisation
-from .history import latest_run
+from .history import latest_model
 from .keys import IDENTIFIER_KINDS, deployment_key, digest, digests, key_values, record_key_values
 from .person_record import prepare_candidates, prepare_record
 from .realtime import score_against
@@ -210,10 +210,10 @@ def ask(
     with store.engine.connect() as conn:
         candidates = find_candidates(conn, _PLAIN, keyed, asking.id)
     if kind == "person" and candidates.height:
-        run = latest_run(store)
-        if run is None:
+        model = latest_model(store)
+        if model is None:
             raise NotFoundError("person queries need a trained model: run `palermo link run` first")
-        matches = _score_person_candidates(store, prepared, candidates, run["model"], threshold)
+        matches = _score_person_candidates(store, prepared, candidates, model, threshold)
     else:
         matches = candidates.unique("record_ref").select("org_id", "record_ref", pl.lit(1.0).alias("score"))
     return record_query(store, asking.id, asked_by, purpose, kind, _PLAIN, matches)

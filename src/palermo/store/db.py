@@ -35,6 +35,8 @@ class Store:
     """The deployment's secret keys once read (they never change once made): no query per request."""
     organisations: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """Organisations once read, by name (a registered organisation never changes): no query per request."""
+    models: dict[int, Any] = field(default_factory=dict, repr=False, compare=False)
+    """Trained linkage models once read, by run id (a run's model never changes): no model read per query."""
     seal_soon: list[Callable[[], None]] = field(default_factory=list, repr=False, compare=False)
     """Set while a background sealer runs (:class:`palermo.audit_sealing.BackgroundSealer`): audited
     writes ask it to seal soon instead of sealing the audit log themselves."""
