@@ -723,7 +723,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", type=float, default=0.0,
                         help="mean pause (s) of each client between operations (default 0: no pause)")
     parser.add_argument("--warmup", type=float, default=5.0,
-                        help="seconds of unmeasured reads and hit/no-hit queries before the load (default 5)")
+                        help="seconds of the same mix from 8 clients, not timed, before the load (default 5)")
     parser.add_argument("--server-workers", type=int, default=1,
                         help="uvicorn worker processes (default 1: `palermo serve` itself)")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES,

@@ -8,8 +8,9 @@ with ``spawn`` (no copy of the server's threads) when the first job comes; each 
 once, by its URL. The server keeps the uploaded file for re-runs before handing the job over.
 
 Workers run at a lower CPU priority (``WORKER_NICENESS``): on a machine with as many cores as
-workers, two ingestions at once took every core and stalled the server's requests (p99 of reads 174 ->
-523 ms in ``bench/load.py``); requests come first, jobs use what is left.
+workers, two ingestions at once can take every core from the server's requests; requests come first,
+jobs use what is left. (In ``bench/load.py`` the stalls that uploads brought came mostly from purging
+kept files in the server, now done here in the workers; the priority alone changed little.)
 
 A worker that dies (killed, out of memory) fails its job with a message to upload the file again,
 and the next job gets a fresh pool; closing the runner waits for running jobs and fails queued ones.
