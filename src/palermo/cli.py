@@ -14,7 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .cli_agreement import agreement_app
-from .cli_audit import audit_app
+from .cli_audit import Purpose, audit_app, log_operator
 from .cli_link import link_app
 from .cli_server import admin_app, serve
 from .errors import PalermoError
@@ -173,6 +173,7 @@ def ingest(
         bool,
         typer.Option("--suggest-mapping", help="Draft a mapping file for FILE and print it; store nothing."),
     ] = False,
+    purpose: Purpose = "ingest from the command line",
 ) -> None:
     """Ingest partner files: map to HTCDS, validate, store; refused rows are kept with their reasons.
 
@@ -187,7 +188,7 @@ def ingest(
         raise PalermoError(
             "--org is required: the organisation contributing the files (see `palermo org list`)"
         )
-    code = run_ingest(store(), files, org, mapping, sheet, dry_run, report_json, console, _progress)
+    code = run_ingest(store(), files, org, mapping, sheet, dry_run, report_json, console, _progress, purpose=purpose)
     raise typer.Exit(code)
 
 
@@ -199,16 +200,20 @@ def rejected(
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write all of them to this CSV file.")] = None,
     limit: Annotated[int, typer.Option(help="Rows to show on screen.")] = 50,
+    purpose: Purpose = "data quality review",
 ) -> None:
     """Show the refused rows kept in quarantine, with file, row, column, value and reason."""
     from .store.export import escape_frame, export_rejected, rejected_frame
 
     opened = store()
+    details = {"org": org, "batch": batch, "file": None if out is None else out.name}
     if out is not None:
         n = export_rejected(opened, out, org=org, batch=batch)
+        log_operator(opened, "quarantine.read", purpose, details={**details, "problems": n})
         console.print(f"wrote {n:,} refused values to {escape(str(out))}")
         return
     frame = escape_frame(rejected_frame(opened, org=org, batch=batch))
+    log_operator(opened, "quarantine.read", purpose, details={**details, "problems": frame.height})
     table = Table(*frame.columns, title=f"Refused rows ({frame.height:,} problems)")
     for values in frame.head(limit).iter_rows():
         table.add_row(*(escape("" if v is None else str(v)) for v in values))
@@ -222,7 +227,7 @@ def export_command(
     identifying: Annotated[
         bool, typer.Option("--with-identifying", help="Include names, birth dates, contacts (personal data).")
     ] = False,
-    purpose: Annotated[str, typer.Option("--purpose", help="Why (written to the audit log).")] = "export",
+    purpose: Purpose = "export",
 ) -> None:
     """Export stored cases to CSV (formulas escaped); the export is written to the audit log."""
     import getpass
@@ -250,13 +255,14 @@ def report(
         list[str] | None, typer.Option("--form", help="Form of exploitation code (repeatable), e.g. ForcedLabour.")
     ] = None,
     latest: Annotated[int | None, typer.Option("--latest", help="Year treated as the latest period.")] = None,
+    purpose: Purpose = "threat assessment",
 ) -> None:
     """Write the threat-assessment report (HTML, PDF, JSON, CSV), every count below k suppressed."""
     from .cli_report import run_report
 
     run_report(
         store(), out, formats, k=k, from_year=from_year, to_year=to_year, regions=region, contributors=contributor,
-        forms=form, latest=latest, console=console,
+        forms=form, latest=latest, purpose=purpose, console=console,
     )
 
 
@@ -289,13 +295,14 @@ def publish_synthetic(
     engine: Annotated[
         str, typer.Option("--engine", help="marginals (fast, seeded) or pac-synth (Microsoft's, unseeded).")
     ] = "marginals",
+    purpose: Purpose = "publication",
 ) -> None:
     """Spend budget, then write DP synthetic microdata (CSV, Parquet) with a data card (Markdown, JSON)."""
     from .cli_publish import run_synthetic
 
     run_synthetic(
         store(), out, epsilon=epsilon, delta=delta, seed=seed, rows=rows, dataset=dataset, release=release,
-        engine=engine, console=console,
+        engine=engine, purpose=purpose, console=console,
     )
 
 
@@ -309,6 +316,7 @@ def publish_table(
     delta: Annotated[float | None, typer.Option("--delta", help="Privacy parameter δ (default 1e-6).")] = None,
     dataset: Annotated[str, typer.Option("--dataset", help="Name of the dataset whose budget is spent.")] = "all-cases",
     release: Annotated[str | None, typer.Option("--release", help="Name of the release in the ledger.")] = None,
+    purpose: Purpose = "publication",
 ) -> None:
     """Spend budget, then write differentially private counts by the given columns (every combination)."""
     import getpass
@@ -316,10 +324,13 @@ def publish_table(
     from .publish.dp_tables import release_dp_table
 
     columns = [d.strip() for d in dims.split(",") if d.strip()]
+    opened = store()
     table = release_dp_table(
-        store(), out, columns, epsilon=epsilon, delta=delta, dataset=dataset, release=release,
+        opened, out, columns, epsilon=epsilon, delta=delta, dataset=dataset, release=release,
         by=getpass.getuser(),
     )
+    log_operator(opened, "cases.publish", purpose,
+                 details={"kind": "table", "dims": columns, "epsilon": table.epsilon, "file": out.name})
     console.print(
         f"{table.frame.height:,} noisy cells (ε = {table.epsilon:g}, δ = {table.delta:g}, σ = {table.sigma:.2f}; "
         f"certified by OpenDP: ε = {table.certified_epsilon:g}) written to {escape(str(out))}"
@@ -330,14 +341,17 @@ def publish_table(
 def publish_kanon(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the release into.")],
     k: Annotated[int, typer.Option("--k", help="Smallest group of indistinguishable records.")] = 11,
+    purpose: Purpose = "publication",
 ) -> None:
     """Write k-anonymous microdata (CSV, Parquet) with a data card and its utility and risk figures."""
     from .publish.kanon_release import release_kanon
 
     if k < 2:
         raise PalermoError("--k must be at least 2")
+    opened = store()
     with console.status("generalising and suppressing"):
-        done = release_kanon(store(), out, k=k)
+        done = release_kanon(opened, out, k=k)
+    log_operator(opened, "cases.publish", purpose, details={"kind": "k-anonymous", "k": k, "folder": out.name})
     for note in done.result.notes():
         console.print(escape(note))
     console.print(f"2-way marginal error (MAE of counts): {done.utility.mae(2):.1f}; files in {escape(str(out))}")

@@ -9,6 +9,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from .cli_audit import Purpose
+
 agreement_app = typer.Typer(
     no_args_is_help=True,
     help="Sharing agreements: which organisation sees what of another's data (none, aggregate, "
@@ -23,7 +25,7 @@ def grant_command(
     category: Annotated[str, typer.Option("--category", help="cases, identities or linkage.")],
     level: Annotated[str, typer.Option("--level", help="none, aggregate, pseudonymised or full.")],
     days: Annotated[int, typer.Option("--days", help="How long it holds, from now.")] = 365,
-    purpose: Annotated[str, typer.Option("--purpose", help="Why (written to the audit log).")] = "sharing agreement",
+    purpose: Purpose = "sharing agreement",
 ) -> None:
     """Grant GRANTEE a level of access to GRANTOR's data of one category."""
     from .cli import console, store
@@ -59,10 +61,12 @@ def list_command(
 
 
 @agreement_app.command("revoke")
-def revoke_command(agreement_id: Annotated[int, typer.Argument(help="The agreement's id.")]) -> None:
+def revoke_command(
+    agreement_id: Annotated[int, typer.Argument(help="The agreement's id.")], purpose: Purpose = "revocation"
+) -> None:
     """Revoke an agreement with immediate effect."""
     from .cli import console, store
     from .store.agreements import revoke
 
-    done = revoke(store(), agreement_id, by=getpass.getuser(), org=None)
+    done = revoke(store(), agreement_id, by=getpass.getuser(), org=None, purpose=purpose)
     console.print(f"agreement {done.id} revoked", highlight=False)

@@ -1,12 +1,42 @@
-"""``palermo audit``: check the hash chain of the audit log, list its entries."""
+"""``palermo audit``: check the hash chain of the audit log, list its entries; the log of the command line's reads."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import getpass
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from .store.db import Store
+
+
+def _stated(purpose: str) -> str:
+    if not purpose.strip():
+        raise typer.BadParameter("state the purpose: it is written to the audit log")
+    return purpose.strip()
+
+
+Purpose = Annotated[str, typer.Option("--purpose", help="Why (written to the audit log).", callback=_stated)]
+"""The ``--purpose`` option of every command that reads or writes case data (refused when blank)."""
+
+
+def log_operator(
+    store: Store, action: str, purpose: str, *, records: Sequence[Any] = (), details: dict[str, Any] | None = None
+) -> None:
+    """Write to the audit log what the command line read or wrote: the operating-system user, no organisation.
+
+    The command line works on the store itself (the deployment's operator), not within an organisation's
+    rights, so its entries name no organisation.
+    """
+    from .audit import append
+
+    append(store, actor=getpass.getuser(), org_id=None, action=action, purpose=purpose, records=records,
+           details=details)
+
 
 audit_app = typer.Typer(
     no_args_is_help=True, help="The audit log of every read and write of case data: verify it, list it."

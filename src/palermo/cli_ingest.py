@@ -69,6 +69,8 @@ def run_ingest(
     report_json: Path | None,
     console: Console,
     progress: Callable[[], Progress],
+    *,
+    purpose: str,
 ) -> int:
     """Ingest each file, show progress and a summary; the exit code: 0 clean, 1 rows refused, 2 a file failed."""
     owner = get_organisation(store, org)  # an unknown organisation stops the command before any file is read
@@ -90,7 +92,7 @@ def run_ingest(
                 if report.status == "stored":
                     audit.append(
                         store, actor=getpass.getuser(), org_id=owner.id, action="cases.write",
-                        purpose="ingest from the command line", records=[report.batch_id],
+                        purpose=purpose, records=[report.batch_id],
                         details={"file": report.file, "accepted": report.accepted, "rejected": report.rejected},
                     )
             except PalermoError as exc:

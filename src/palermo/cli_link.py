@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from .cli_audit import Purpose, log_operator
 from .errors import InputError
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ def link_run(
     ] = 0.9,
     retrain: Annotated[bool, typer.Option("--retrain", help="Train a new model instead of the last run's.")] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the training samples.")] = 0,
+    purpose: Purpose = "linkage run",
 ) -> None:
     """Link every stored person record into entities; entity ids of earlier runs are kept."""
     from .cli import console, store
@@ -40,11 +42,16 @@ def link_run(
 
     if not 0 < threshold < 1:
         raise InputError("--threshold must be between 0 and 1", column="threshold")
+    opened = store()
     with console.status("linking") as status:
         summary = run_linkage(
-            store(), started_by=getpass.getuser(), threshold=threshold, retrain=retrain, seed=seed,
+            opened, started_by=getpass.getuser(), threshold=threshold, retrain=retrain, seed=seed,
             progress=lambda stage: status.update(stage),
         )
+    log_operator(
+        opened, "linkage.run", purpose, records=[summary.run_id],
+        details={"records": summary.records, "pairs": summary.pairs, "entities": summary.entities},
+    )
     table = Table(title=f"linkage run {summary.run_id}", show_header=False)
     for label, value in (
         ("person records", f"{summary.records:,} ({summary.new_records:,} new)"),
@@ -62,12 +69,16 @@ def link_run(
 def link_entities(
     out: Annotated[Path | None, typer.Option("--out", help="Write every entity's records to this CSV.")] = None,
     top: Annotated[int, typer.Option("--top", help="Entities to list on screen.")] = 20,
+    purpose: Purpose = "linkage review",
 ) -> None:
     """Entities known to several organisations (ids and holders only, never names)."""
     from .cli import console, store
     from .link.entities import entity_table
 
-    frame = entity_table(store())
+    opened = store()
+    frame = entity_table(opened)
+    log_operator(opened, "linkage.entities", purpose,
+                 details={"entities": frame.height, "file": None if out is None else out.name})
     if out is not None:
         frame.write_csv(out)
     shared = frame.filter(frame["organisations"] > 1)
@@ -85,6 +96,7 @@ def link_explain(
     right: Annotated[int, typer.Argument(help="Another person record id.")],
     out: Annotated[Path | None, typer.Option("--out", help="Write the waterfall chart to this SVG file.")] = None,
     hide_values: Annotated[bool, typer.Option("--hide-values", help="Show weights only, not the values.")] = False,
+    purpose: Purpose = "linkage review",
 ) -> None:
     """Why two records are (or are not) the same person: each comparison's evidence, as a table and chart."""
     from .cli import console, store
@@ -98,6 +110,8 @@ def link_explain(
     if run is None:
         raise NotFoundError("no linkage run yet: run `palermo link run` first")
     done = explain_pair(stored_persons(opened), run["model"], str(left), str(right), hide_values=hide_values)
+    log_operator(opened, "linkage.explain", purpose, records=[str(left), str(right)],
+                 details={"values_shown": not hide_values})
     table = Table(title=f"records {left} and {right}: match probability {done.match_probability:.3f}")
     for column in ("comparison", "level", "left", "right", "match weight"):
         table.add_column(column)
@@ -203,6 +217,7 @@ def link_encode(
         Path | None, typer.Argument(help="A CSV of person records (columns as in the README); default: the store.")
     ] = None,
     org: Annotated[str | None, typer.Option("--org", help="Encode only this organisation's stored records.")] = None,
+    purpose: Purpose = "encoded linkage",
 ) -> None:
     """Encode person records locally into keyed Bloom filters and digests: what you share instead of names."""
     import polars as pl
@@ -219,9 +234,11 @@ def link_encode(
         except (OSError, pl.exceptions.ComputeError) as exc:
             raise InputError(f"cannot read the CSV ({exc})", file=str(source)) from exc
     else:
-        raw = read_person_records(store())
+        opened = store()
+        raw = read_person_records(opened)
         if org is not None:
             raw = raw.filter(pl.col("source_dataset") == org)
+        log_operator(opened, "cases.encode", purpose, details={"records": raw.height, "org": org})
     encoded = encode_persons(prepare_persons(raw), secret)
     write_encoded(encoded, out)
     console.print(f"{len(encoded.refs):,} records encoded into {escape(str(out))} (no name or number in it)")
@@ -247,12 +264,15 @@ def link_match(
 def link_share(
     encodings: Annotated[Path, typer.Argument(help="Your organisation's encodings (from `palermo link encode`).")],
     org: Annotated[str, typer.Option("--org", help="Your organisation.")],
+    purpose: Purpose = "encoded hit/no-hit",
 ) -> None:
     """Share your encodings for encoded hit/no-hit queries (replaces what you shared before)."""
     from .cli import console, store
     from .link.sharing import read_encoded, share_encodings
 
-    kept = share_encodings(store(), org, read_encoded(encodings))
+    opened = store()
+    kept = share_encodings(opened, org, read_encoded(encodings))
+    log_operator(opened, "linkage.share", purpose, details={"records": kept, "org": org})
     console.print(f"{kept:,} encoded records shared for hit/no-hit")
 
 
@@ -278,6 +298,7 @@ def link_network(
     out: Annotated[Path, typer.Option("--out", help="Folder for the GraphML file, the picture and the tables.")],
     entity: Annotated[str | None, typer.Option("--entity", help="Draw the network around this entity.")] = None,
     top: Annotated[int, typer.Option("--top", help="Brokers and components to list.")] = 10,
+    purpose: Purpose = "network analysis",
 ) -> None:
     """The network of persons, phones, accounts, documents, addresses and cases the links make."""
     from .cli import console, store
@@ -285,7 +306,10 @@ def link_network(
     from .link.network_files import write_network
 
     with console.status("building the network"):
-        done = write_network(network_records(store()), out, entity=entity, top=top)
+        opened = store()
+        records = network_records(opened)
+        log_operator(opened, "linkage.network", purpose, details={"records": records.height, "entity": entity})
+        done = write_network(records, out, entity=entity, top=top)
     console.print(
         f"{done.nodes:,} nodes, {done.edges:,} links; {done.spanning_orgs:,} connected "
         f"networks span several organisations; files in {escape(str(out))}"
@@ -303,6 +327,7 @@ def link_network(
 def link_overlap(
     out: Annotated[Path, typer.Option("--out", help="Folder for the overlap tables (CSV).")],
     k: Annotated[int, typer.Option("--k", help="Smallest count published; smaller ones are suppressed.")] = 11,
+    purpose: Purpose = "overlap estimate",
 ) -> None:
     """How many entities each pair and each set of organisations share, suppressed for publication."""
     from .cli import console, store
@@ -311,7 +336,9 @@ def link_overlap(
 
     if k < 2:
         raise InputError("--k must be at least 2", column="k")
-    done = published_overlap(linked_records(store()), k)
+    opened = store()
+    done = published_overlap(linked_records(opened), k)
+    log_operator(opened, "cases.aggregate", purpose, details={"report": "overlap", "k": k})
     out.mkdir(parents=True, exist_ok=True)
     done.capture.frame.write_csv(out / "capture_histories.csv")
     done.pairs.frame.write_csv(out / "pair_overlap.csv")

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from .cli_audit import log_operator
 from .publish.budget import balance, ledger
 from .publish.synthetic_release import release_synthetic
 from .store.db import Store
@@ -25,6 +26,7 @@ def run_synthetic(
     dataset: str,
     release: str | None,
     engine: str,
+    purpose: str,
     console: Console,
 ) -> Path:
     """Spend the budget, synthesise, write the release with its data card and utility chart; returns the folder."""
@@ -34,6 +36,8 @@ def run_synthetic(
             engine=engine, by=getpass.getuser(),
         )
     card = done.card
+    log_operator(store, "cases.publish", purpose, details={"kind": "synthetic", "release": card["release"],
+                                                           "epsilon": card["epsilon"], "folder": out.name})
     console.print(
         f"release {escape(card['release'])}: {card['rows']:,} synthetic rows, ε = {card['epsilon']:g}, "
         f"δ = {card['delta']:g} (its seed is kept in the ledger, not in the card); written to {escape(str(out))}"

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .analyse.cases import CaseFilter
+from .cli_audit import log_operator
 from .errors import InputError
 from .reports.assessment import build_assessment
 from .reports.write import FORMATS, write_report
@@ -37,6 +38,7 @@ def run_report(
     contributors: list[str] | None,
     forms: list[str] | None,
     latest: int | None,
+    purpose: str,
     console: Console,
 ) -> list[Path]:
     """Build the assessment for the filters and write it; prints where the files are."""
@@ -52,6 +54,8 @@ def run_report(
     )
     with console.status("analysing the pooled cases"):
         assessment = build_assessment(store, filters, k=k, latest_period=latest)
+    log_operator(store, "cases.aggregate", purpose, details={"report": "threat assessment", "scope": assessment.scope,
+                                                             "k": k, "formats": list(chosen)})
     with console.status("writing the report"):
         written = write_report(assessment, out, chosen)
     console.print(f"report on {escape(assessment.scope)}: {len(written)} files in {escape(str(out))}")
