@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     upload_workers: int = 2
     """Uploads the API ingests at the same time (each in a worker process); the others wait in the queue."""
 
+    job_lease_seconds: float = Field(default=60.0, gt=0)
+    """How long an upload job waits, after the server that queued it stopped answering for it, before a
+    server still up runs it again from its kept file."""
+
     request_threads: int = Field(default=4, ge=1)
     """Requests the server works on at once; the others wait their turn. Python runs one thread at a time,
     so a few threads (enough to overlap database round trips) answer more requests, and more evenly, than

@@ -14,6 +14,9 @@ kept files in the server, now done here in the workers; the priority alone chang
 
 A worker that dies (killed, out of memory) fails its job with a message to upload the file again,
 and the next job gets a fresh pool; closing the runner waits for running jobs and fails queued ones.
+A server whose whole process tree dies (killed, the machine stopped) cannot: :meth:`JobRunner.watch`
+renews the leases of the jobs this server holds and takes up, from their kept files, the jobs whose
+lease ran out (:mod:`.job_leases`), at start and every third of the lease.
 """
 
 from __future__ import annotations
@@ -23,14 +26,15 @@ import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from threading import Lock
+from threading import Event, Lock, Thread
 
 from ..errors import PalermoError
 from ..settings import Settings
 from ..standard.crosswalk import Crosswalk
 from ..store.db import Store, open_store
-from .jobs import Job, Upload, fail_job, run_job
-from .kept_files import keep_file, purge_kept
+from .job_leases import claim_orphans, renew
+from .jobs import Job, Upload, copy_upload, fail_job, run_job
+from .kept_files import keep_file, kept_file, purge_kept
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +93,8 @@ class JobRunner:
         self._pool = self._new_pool()
         self._waiting: dict[Future[str], tuple[Store, int, Upload]] = {}
         self._lock = Lock()
+        self._stop = Event()
+        self._watcher: Thread | None = None
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -119,7 +125,13 @@ class JobRunner:
             keep_file(store, job.id, upload.path)
         except (OSError, PalermoError):
             log.warning("the file of upload job %s could not be kept for re-runs", job.id, exc_info=True)
-        arguments = (store.url, job.id, upload, purpose, settings, crosswalk, dry_run)
+        self._submit(store, job.id, upload, purpose, settings, crosswalk, dry_run)
+
+    def _submit(
+        self, store: Store, job_id: int, upload: Upload, purpose: str, settings: Settings | None,
+        crosswalk: Crosswalk | None, dry_run: bool,
+    ) -> None:
+        arguments = (store.url, job_id, upload, purpose, settings, crosswalk, dry_run)
         try:
             with self._lock:
                 try:
@@ -127,12 +139,48 @@ class JobRunner:
                 except BrokenProcessPool:  # a worker died earlier: start afresh
                     self._pool = self._new_pool()
                     future = self._pool.submit(_run_in_worker, *arguments)
-                self._waiting[future] = (store, job.id, upload)
+                self._waiting[future] = (store, job_id, upload)
         except RuntimeError:  # closed
             upload.discard()
-            fail_job(store, job.id, "the server was stopping; upload the file again")
+            fail_job(store, job_id, "the server was stopping; upload the file again")
             raise
         future.add_done_callback(self._done)
+
+    def watch(self, store: Store, settings: Settings) -> None:
+        """Renew the leases of the jobs held here and take up orphaned ones, now and every third of the lease,
+        in a background thread until :meth:`close`."""
+        lease = settings.job_lease_seconds
+
+        def loop() -> None:
+            while True:
+                try:
+                    with self._lock:
+                        held = [job_id for _store, job_id, _upload in self._waiting.values()]
+                    renew(store, held, lease)
+                    self.recover(store, settings)
+                except Exception:  # the database may be down for a while: try again at the next turn
+                    log.warning("upload job leases could not be renewed", exc_info=True)
+                if self._stop.wait(lease / 3):
+                    return
+
+        self._watcher = Thread(target=loop, name="palermo-job-leases", daemon=True)
+        self._watcher.start()
+
+    def recover(self, store: Store, settings: Settings) -> list[int]:
+        """Run again the jobs whose lease ran out, from their kept files (a job whose file is gone fails);
+        the ids of the jobs taken up."""
+        taken = []
+        for orphan in claim_orphans(store, settings.job_lease_seconds):
+            kept = kept_file(store, orphan.job_id)
+            if kept is None:
+                fail_job(store, orphan.job_id, "the server running this job stopped and its file is no longer "
+                         "kept; upload the file again")
+                continue
+            log.warning("upload job %s: its server stopped; running it again", orphan.job_id)
+            self._submit(store, orphan.job_id, copy_upload(kept), orphan.purpose, settings, orphan.crosswalk,
+                         orphan.dry_run)
+            taken.append(orphan.job_id)
+        return taken
 
     def _done(self, future: Future[str]) -> None:
         with self._lock:
@@ -149,5 +197,8 @@ class JobRunner:
             fail_job(store, job_id, "the worker running this job stopped; upload the file again", running_too=True)
 
     def close(self) -> None:
-        """Wait for running jobs; fail the queued ones."""
+        """Stop renewing leases; wait for running jobs; fail the queued ones."""
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join()
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -38,6 +38,7 @@ from ..standard.crosswalk import Crosswalk
 from ..store.db import Store
 from ..store.orgs import get_organisation
 from ..store.schema import ingest_job, organisation
+from .job_leases import lease_end
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,18 @@ def save_upload(source: BinaryIO, name: str | None, *, max_bytes: int | None = N
     return Upload(directory, path, size)
 
 
+def copy_upload(source: Path) -> Upload:
+    """A copy of ``source`` (a kept file) in a fresh temporary directory, for a job of its own."""
+    directory = Path(tempfile.mkdtemp(prefix="palermo-upload-"))
+    path = directory / source.name
+    try:
+        shutil.copyfile(source, path)
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    return Upload(directory, path, path.stat().st_size)
+
+
 def _aware(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
@@ -178,11 +191,25 @@ def _load(store: Store, job_id: int, org_id: int | None = None) -> Job:
     return _job(row)
 
 
-def submit_job(store: Store, *, org: str, submitted_by: str, file_name: str | None, file_bytes: int) -> Job:
-    """Record a queued job for ``org``'s upload of ``file_name`` (as given; it is escaped for display)."""
+def submit_job(
+    store: Store,
+    *,
+    org: str,
+    submitted_by: str,
+    file_name: str | None,
+    file_bytes: int,
+    purpose: str | None = None,
+    dry_run: bool = False,
+    crosswalk: Crosswalk | None = None,
+    lease_seconds: float = 60.0,
+) -> Job:
+    """Record a queued job for ``org``'s upload of ``file_name`` (as given; it is escaped for display), with
+    what is needed to run it again and a lease of ``lease_seconds`` (see :mod:`.job_leases`)."""
     org_id = get_organisation(store, org).id
     values = {"org_id": org_id, "submitted_by": submitted_by, "file_name": shown_name(file_name),
-              "file_bytes": file_bytes, "status": "queued", "submitted_at": datetime.now(UTC)}
+              "file_bytes": file_bytes, "status": "queued", "submitted_at": datetime.now(UTC),
+              "purpose": purpose, "dry_run": dry_run, "lease_until": lease_end(lease_seconds),
+              "requested_crosswalk": None if crosswalk is None else crosswalk.model_dump(mode="json")}
     with store.engine.begin() as conn:
         job_id = conn.execute(insert(ingest_job).returning(ingest_job.c.id), values).scalar_one()
     return _load(store, int(job_id))

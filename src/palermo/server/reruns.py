@@ -10,10 +10,7 @@ first time stay as they were stored. No FastAPI here: the API and the web pages 
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from datetime import datetime
-from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel
@@ -27,7 +24,7 @@ from ..standard.crosswalk import Crosswalk
 from ..store.bulk import find_batch
 from ..store.db import Store
 from ..store.orgs import get_organisation
-from .jobs import FINISHED, Job, Upload, get_job
+from .jobs import FINISHED, Job, Upload, copy_upload, get_job
 from .kept_files import KEEP_HOURS, kept_file, kept_until
 
 
@@ -92,11 +89,4 @@ def prepare_rerun(
         columns = job.report.columns if job.report is not None and job.report.columns else None
         names = [c.column for c in columns] if columns else read_table(kept).columns
         crosswalk = edited_crosswalk(choices, job.crosswalk, names)
-    directory = Path(tempfile.mkdtemp(prefix="palermo-upload-"))
-    path = directory / kept.name
-    try:
-        shutil.copyfile(kept, path)
-    except BaseException:
-        shutil.rmtree(directory, ignore_errors=True)
-        raise
-    return job, Upload(directory, path, path.stat().st_size), crosswalk
+    return job, copy_upload(kept), crosswalk

@@ -329,5 +329,11 @@ ingest_job = Table(
     Column("batch_id", Id, ForeignKey("ingest_batch.id"), nullable=True),
     Column("report", JSON, nullable=True, comment="the validation report, as the CLI prints it"),
     Column("error", JSON, nullable=True, comment="{code, message} when the job failed"),
+    Column("purpose", Text, nullable=True, comment="why the file was uploaded (to run the job again after a crash)"),
+    Column("dry_run", Boolean, nullable=True, comment="only check the file, store nothing"),
+    Column("requested_crosswalk", JSON, nullable=True, comment="the mapping the job was asked to apply, if any"),
+    Column("lease_until", DateTime(timezone=True), nullable=True,
+           comment="until when the server that queued the job answers for it (renewed while it holds the job)"),
     Index("ix_ingest_job_org", "org_id"),
+    Index("ix_ingest_job_status", "status"),
 )

@@ -39,8 +39,9 @@ async def _runner(app: FastAPI) -> AsyncIterator[None]:
     """The app's upload workers: started with it; at shutdown running jobs finish, queued ones fail."""
     settings: Settings = app.state.settings
     app.state.uploads = JobRunner(settings.upload_workers)
-    if app.state.owns_store:  # a serving app, not one under test: start the workers at once
+    if app.state.owns_store:  # a serving app, not one under test: start the workers, take up orphaned jobs
         app.state.uploads.warm_up(app.state.store)
+        app.state.uploads.watch(app.state.store, settings)
     try:
         yield
     finally:
@@ -127,7 +128,8 @@ def _start(
     settings: Settings = request.app.state.settings
     try:
         job = submit_job(
-            store, org=caller.organisation, submitted_by=caller.name, file_name=name, file_bytes=upload.size
+            store, org=caller.organisation, submitted_by=caller.name, file_name=name, file_bytes=upload.size,
+            purpose=purpose.strip(), dry_run=check_only, crosswalk=crosswalk, lease_seconds=settings.job_lease_seconds,
         )
     except BaseException:
         upload.discard()
