@@ -8,9 +8,12 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from .cli_audit import log_operator
 from .errors import InputError
 
 admin_app = typer.Typer(no_args_is_help=True, help="Users and API tokens of the shared server.")
+_PURPOSE = "administration"
+"""The purpose of the audit entries of ``palermo admin`` (as of the API's administration)."""
 
 
 @admin_app.command("add-user")
@@ -34,7 +37,10 @@ def add_user(
         password = lines[0] if lines else ""
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    user = create_user(store(), name, org, role, password)
+    opened = store()
+    user = create_user(opened, name, org, role, password)
+    log_operator(opened, "admin.user.create", _PURPOSE,
+                 details={"user": user.name, "organisation": user.organisation, "role": user.role})
     console.print(f"user {escape(user.name)} ({user.role}) of {escape(user.organisation)} registered")
 
 
@@ -47,7 +53,10 @@ def issue_token_command(
     from .cli import console, store
     from .server.identity import issue_token
 
-    issued = issue_token(store(), name, days=days)
+    opened = store()
+    issued = issue_token(opened, name, days=days)
+    log_operator(opened, "admin.token.issue", _PURPOSE, details={
+        "user": issued.user, "token_id": issued.id, "expires_at": issued.expires_at.isoformat()})
     console.print(
         f"token {issued.id} for {escape(issued.user)}, valid until {issued.expires_at:%Y-%m-%d %H:%M} UTC "
         "(shown only now; keep it secret):",
@@ -56,13 +65,39 @@ def issue_token_command(
     typer.echo(issued.token)
 
 
+@admin_app.command("disable-user")
+def disable_user_command(name: Annotated[str, typer.Argument(help="The user to disable.")]) -> None:
+    """Disable a user at once: no sign-in, every token revoked (the user is kept for the audit log)."""
+    from .cli import console, store
+    from .server.identity import disable_user
+
+    opened = store()
+    user = disable_user(opened, name)
+    log_operator(opened, "admin.user.disable", _PURPOSE, details={"user": user.name, "organisation": user.organisation})
+    console.print(f"user {escape(user.name)} of {escape(user.organisation)} disabled; their tokens are revoked")
+
+
+@admin_app.command("enable-user")
+def enable_user_command(name: Annotated[str, typer.Argument(help="The user to enable again.")]) -> None:
+    """Let a disabled user sign in again (issue new tokens: the old ones stay revoked)."""
+    from .cli import console, store
+    from .server.identity import enable_user
+
+    opened = store()
+    user = enable_user(opened, name)
+    log_operator(opened, "admin.user.enable", _PURPOSE, details={"user": user.name, "organisation": user.organisation})
+    console.print(f"user {escape(user.name)} of {escape(user.organisation)} enabled")
+
+
 @admin_app.command("revoke-token")
 def revoke_token_command(token_id: Annotated[int, typer.Argument(help="The token's id.")]) -> None:
     """Revoke an API token at once."""
     from .cli import console, store
     from .server.identity import revoke_token
 
-    revoke_token(store(), token_id)
+    opened = store()
+    revoke_token(opened, token_id)
+    log_operator(opened, "admin.token.revoke", _PURPOSE, details={"token_id": token_id})
     console.print(f"token {token_id} revoked")
 
 

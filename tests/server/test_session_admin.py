@@ -166,7 +166,7 @@ def test_admin_manages_organisations_users_and_tokens(store: Store, client: Test
         "dora", "Safe Haven", "contributor")
     people = client.get("/api/admin/users", headers=root)
     assert [u["name"] for u in people.json()] == ["alice", "bob", "carol", "dora", "root"]
-    assert all(set(u) == {"id", "name", "organisation", "role", "created_at"} for u in people.json())
+    assert all(set(u) == {"id", "name", "organisation", "role", "created_at", "disabled_at"} for u in people.json())
     assert "argon2" not in people.text and "password" not in people.text
 
     issued = client.post("/api/admin/users/dora/tokens", json={"days": 7}, headers=root)
@@ -254,3 +254,26 @@ def test_admin_lists_the_tokens_in_force_without_secrets(
     assert next(t for t in every if t["id"] == issued["id"])["revoked_at"] is not None
     assert len(every) == len(USERS) + 1
     assert "admin" in api_error(client.get("/api/admin/tokens", headers=bearer(tokens["alice"])), 403, "forbidden")
+
+
+def test_admin_disables_and_enables_a_user(client: TestClient, tokens: dict[str, str]) -> None:
+    root = bearer(tokens["root"])
+    signed_in = client.post("/api/session", json={"user": "alice", "password": PASSWORD}).json()["token"]
+    assert api_error(client.post("/api/admin/users/root/disable", headers=root), 409, "conflict")
+    disabled = client.post("/api/admin/users/alice/disable", headers=root)
+    assert disabled.status_code == 200 and disabled.json()["disabled_at"] is not None
+    for token in (tokens["alice"], signed_in):  # every token of hers, sessions too, stops at once
+        api_error(client.get("/api/me", headers=bearer(token)), 401, "unauthorized")
+    api_error(client.post("/api/session", json={"user": "alice", "password": PASSWORD}), 401, "unauthorized")
+    api_error(client.post("/api/admin/users/alice/tokens", headers=root, json={"days": 1}), 409, "conflict")
+    listed = client.get("/api/admin/users", headers=root, params={"organisation": HOPE}).json()
+    assert [(u["name"], u["disabled_at"] is not None) for u in listed] == [("alice", True)]
+    api_error(client.post("/api/admin/users/nobody/disable", headers=root), 404, "not_found")
+    api_error(client.post("/api/admin/users/alice/disable", headers=bearer(tokens["bob"])), 403, "forbidden")
+
+    enabled = client.post("/api/admin/users/alice/enable", headers=root)
+    assert enabled.status_code == 200 and enabled.json()["disabled_at"] is None
+    api_error(client.get("/api/me", headers=bearer(tokens["alice"])), 401, "unauthorized")  # stays revoked
+    fresh = client.post("/api/session", json={"user": "alice", "password": PASSWORD})
+    assert fresh.status_code == 201
+    assert client.get("/api/me", headers=bearer(fresh.json()["token"])).status_code == 200

@@ -112,6 +112,8 @@ CALLS: dict[tuple[str, str], Call] = {
     ("POST", "/api/admin/users"): lambda w: {
         "json": {"name": "new-user", "organisation": "Beta", "role": "analyst", "password": PASSWORD}},
     ("POST", "/api/admin/users/{name}/tokens"): lambda w: {"path": {"name": w.beta_user}, "json": {"days": 1}},
+    ("POST", "/api/admin/users/{name}/disable"): lambda w: {"path": {"name": w.beta_user}},
+    ("POST", "/api/admin/users/{name}/enable"): lambda w: {"path": {"name": w.beta_user}},
     ("GET", "/api/admin/tokens"): lambda w: {},
     ("DELETE", "/api/admin/tokens/{token_id}"): lambda w: {"path": {"token_id": w.beta_token}},
     # Publication: the deployment's admin publishes protected releases of all stored cases (no names).

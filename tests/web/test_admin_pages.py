@@ -8,6 +8,7 @@ from tests.support import bearer
 from tests.web.conftest import PASSWORD, Server, page_width, shot, sign_in
 
 from palermo import audit
+from palermo.server.identity import create_user
 from palermo.store.db import open_store
 
 
@@ -94,6 +95,34 @@ def test_a_token_is_shown_once_and_can_be_revoked(page: Page, server: Server) ->
     assert (issued.action, issued.details["token_id"]) == ("admin.token.issue", token_id)
     assert (revoked.action, revoked.details) == ("admin.token.revoke", {"token_id": token_id})
     assert token.split(".")[1] not in str(issued.details)
+
+
+def test_admin_disables_and_enables_a_user(page: Page, server: Server) -> None:
+    store = open_store(server.db)
+    try:
+        create_user(store, "erin", "Hope Shelter", "analyst", PASSWORD)
+    finally:
+        store.engine.dispose()
+    signed_in = httpx.post(f"{server.url}/api/session", json={"user": "erin", "password": PASSWORD})
+    token = signed_in.json()["token"]
+    sign_in(page, "root")
+    page.goto("/admin")
+    expect(page.get_by_role("button", name="Disable user root")).to_have_count(0)  # not oneself
+    page.get_by_role("button", name="Disable user erin").click()
+    expect(page.locator(".message.ok")).to_have_text("User erin disabled.")
+    expect(page.get_by_role("row", name="erin")).to_contain_text("disabled")
+    shot(page, "admin-disabled")
+    assert httpx.get(f"{server.url}/api/me", headers=bearer(token)).status_code == 401  # the session is revoked
+    again = httpx.post(f"{server.url}/api/session", json={"user": "erin", "password": PASSWORD})
+    assert again.status_code == 401 and "wrong user name or password" in again.text
+    page.get_by_role("button", name="Enable user erin").click()
+    expect(page.locator(".message.ok")).to_have_text("User erin enabled.")
+    assert httpx.post(f"{server.url}/api/session", json={"user": "erin", "password": PASSWORD}).status_code == 201
+    assert httpx.get(f"{server.url}/api/me", headers=bearer(token)).status_code == 401  # old tokens stay revoked
+    enabled, disabled = _admin_log(server)[:2]
+    assert disabled.action == "admin.user.disable"
+    assert disabled.details == {"user": "erin", "organisation": "Hope Shelter"}
+    assert enabled.action == "admin.user.enable"
 
 
 def test_only_admins_administer(page: Page, server: Server) -> None:

@@ -45,6 +45,8 @@ class User(BaseModel):
     organisation: str
     role: Role
     created_at: datetime
+    disabled_at: datetime | None = None
+    """When an administrator disabled the user (no sign-in, every token revoked); None while enabled."""
 
 
 class Principal(User):
@@ -89,7 +91,7 @@ def _sha256(secret: str) -> str:
 def _user_query() -> Select[Any]:
     return select(
         app_user.c.id, app_user.c.name, organisation.c.name.label("organisation"), app_user.c.role,
-        app_user.c.created_at, app_user.c.password_hash,
+        app_user.c.created_at, app_user.c.disabled_at, app_user.c.password_hash,
     ).select_from(app_user.join(organisation, organisation.c.id == app_user.c.org_id))
 
 
@@ -101,6 +103,8 @@ def _user_row(conn: Connection, name: str) -> dict[str, object] | None:
 def _user(row: dict[str, object]) -> User:
     data = {k: v for k, v in row.items() if k != "password_hash"}
     data["created_at"] = _utc(row["created_at"])  # type: ignore[arg-type]
+    if row["disabled_at"] is not None:
+        data["disabled_at"] = _utc(row["disabled_at"])  # type: ignore[arg-type]
     return User.model_validate(data)
 
 
@@ -135,11 +139,38 @@ def get_user(store: Store, name: str) -> User:
     return _user(row)
 
 
-def list_users(store: Store) -> list[User]:
-    """Every user, by name (never their password hashes)."""
+def list_users(store: Store, org: str | None = None) -> list[User]:
+    """Every user (or ``org``'s), by name (never their password hashes)."""
+    query = _user_query().order_by(app_user.c.name)
+    if org is not None:
+        query = query.where(app_user.c.org_id == get_organisation(store, org).id)
     with store.engine.connect() as conn:
-        rows = conn.execute(_user_query().order_by(app_user.c.name)).mappings().all()
+        rows = conn.execute(query).mappings().all()
     return [_user(dict(row)) for row in rows]
+
+
+def disable_user(store: Store, name: str) -> User:
+    """Disable user ``name`` at once: no sign-in, and every token of theirs (sessions too) revoked.
+
+    The user stays, so that the audit log's entries keep naming someone; :func:`enable_user` undoes it
+    (their old tokens stay revoked).
+    """
+    user = get_user(store, name)
+    now = datetime.now(UTC)
+    with store.engine.begin() as conn:
+        conn.execute(update(app_user).where(app_user.c.id == user.id, app_user.c.disabled_at.is_(None))
+                     .values(disabled_at=now))
+        conn.execute(update(api_token).where(api_token.c.user_id == user.id, api_token.c.revoked_at.is_(None))
+                     .values(revoked_at=now))
+    return get_user(store, name)
+
+
+def enable_user(store: Store, name: str) -> User:
+    """Let a disabled user sign in again (new tokens must be issued)."""
+    user = get_user(store, name)
+    with store.engine.begin() as conn:
+        conn.execute(update(app_user).where(app_user.c.id == user.id).values(disabled_at=None))
+    return get_user(store, name)
 
 
 def verify_password(store: Store, name: str, password: str) -> User:
@@ -151,7 +182,7 @@ def verify_password(store: Store, name: str, password: str) -> User:
         _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         row = None
-    if row is None:
+    if row is None or row["disabled_at"] is not None:  # a disabled user is told no more than a stranger
         raise AuthenticationError("wrong user name or password")
     if _hasher.check_needs_rehash(stored):
         with store.engine.begin() as conn:
@@ -165,7 +196,10 @@ def issue_token(store: Store, name: str, *, days: int = 90) -> IssuedToken:
     """A new API token for user ``name``, valid ``days`` days; its secret is returned only here."""
     if not 1 <= days <= MAX_TOKEN_DAYS:
         raise InputError(f"a token is valid for 1 to {MAX_TOKEN_DAYS} days", column="days")
-    return _insert_token(store, get_user(store, name), timedelta(days=days))
+    user = get_user(store, name)
+    if user.disabled_at is not None:
+        raise ConflictError(f"user {user.name!r} is disabled; enable them first")
+    return _insert_token(store, user, timedelta(days=days))
 
 
 def issue_session_token(store: Store, user: User, *, hours: int = SESSION_HOURS) -> IssuedToken:
@@ -202,7 +236,7 @@ def authenticate_token(store: Store, token: str, *, now: datetime | None = None)
         ).first()
     if row is None or not hmac.compare_digest(str(row.secret_sha256), _sha256(secret)):
         raise refused
-    if row.revoked_at is not None:
+    if row.revoked_at is not None or row.disabled_at is not None:
         raise AuthenticationError("the token was revoked")
     if _utc(row.expires_at) <= (now or datetime.now(UTC)):
         raise AuthenticationError("the token has expired")

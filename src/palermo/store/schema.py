@@ -264,6 +264,7 @@ app_user = Table(
     Column("role", String(20), nullable=False, comment="contributor, analyst, auditor or admin"),
     Column("password_hash", String(200), nullable=False, comment="Argon2id, never the password"),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("disabled_at", DateTime(timezone=True), nullable=True, comment="set while an admin has disabled the user"),
 )
 
 api_token = Table(

@@ -5,7 +5,7 @@ Each change is made and audited by the same function the API route calls (``admi
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse
@@ -21,7 +21,13 @@ from ..errors import (
 )
 from ..server.deps import StoreDep
 from ..server.identity import MAX_TOKEN_DAYS, ROLES, IssuedToken, Principal, list_tokens, list_users
-from ..server.routes.admin import issue_user_token, register_organisation, register_user, revoke_user_token
+from ..server.routes.admin import (
+    issue_user_token,
+    register_organisation,
+    register_user,
+    revoke_user_token,
+    set_user_disabled,
+)
 from ..standard.countries import country_codes, country_name
 from ..standard.schema import organisation_types
 from ..store.db import Store
@@ -70,7 +76,7 @@ def _page(request: Request, store: Store, user: Principal, *, status: int = 200,
     context.update(extra)
     return render(
         request, "admin.html.j2", status=status, organisations=list_organisations(store), users=list_users(store),
-        tokens=list_tokens(store), org_types=types, type_labels={t.name: t.label for t in types},
+        me=user.name, tokens=list_tokens(store), org_types=types, type_labels={t.name: t.label for t in types},
         countries=sorted(((c, country_name(c)) for c in country_codes()), key=lambda pair: pair[1]),
         country_name=country_name, roles=ROLES, role_words=ROLE_WORDS, max_days=MAX_TOKEN_DAYS,
         session_token=user.token_id, **context,
@@ -125,6 +131,18 @@ def new_token(request: Request, user: FormUser, store: StoreDep, holder: Name = 
     except PalermoError as exc:
         return _refused(request, store, user, "token", exc, {"holder": holder, "days": days})
     return _page(request, store, user, status=201, issued=issued)
+
+
+@router.post("/admin/users/{name}/{change}")
+def change_user(request: Request, user: FormUser, store: StoreDep, name: Annotated[str, Path(max_length=200)],
+                change: Literal["disable", "enable"]) -> HTMLResponse:
+    """Disable a user (no sign-in, every token revoked) or enable them again (audited as ``admin.user.*``)."""
+    _checked(user)
+    try:
+        changed = set_user_disabled(store, user, name, change == "disable")
+    except PalermoError as exc:
+        return _refused(request, store, user, "access", exc, {})
+    return _page(request, store, user, done={"access": f"User {changed.name} {change}d."})
 
 
 @router.post("/admin/tokens/{token_id}/revoke")

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ... import audit
+from ...errors import ConflictError
 from ...store.db import Store
 from ...store.orgs import Organisation, OrganisationSummary, add_organisation, get_organisation, list_organisations
 from ..deps import StoreDep, require
@@ -23,6 +24,8 @@ from ..identity import (
     TokenInfo,
     User,
     create_user,
+    disable_user,
+    enable_user,
     issue_token,
     list_tokens,
     list_users,
@@ -93,6 +96,19 @@ def issue_user_token(store: Store, caller: Principal, name: str, days: int) -> I
     return issued
 
 
+def set_user_disabled(store: Store, caller: Principal, name: str, disabled: bool) -> User:
+    """Disable user ``name`` (no sign-in, every token revoked) or enable them again, and audit it (API and pages).
+
+    Administrators cannot disable themselves (the command line can: ``palermo admin disable-user``).
+    """
+    if disabled and " ".join(name.split()) == caller.name:
+        raise ConflictError("you cannot disable yourself; ask another administrator")
+    changed = disable_user(store, name) if disabled else enable_user(store, name)
+    _audit(store, caller, "admin.user.disable" if disabled else "admin.user.enable",
+           {"user": changed.name, "organisation": changed.organisation})
+    return changed
+
+
 def revoke_user_token(store: Store, caller: Principal, token_id: int) -> None:
     """Revoke an API token and audit it (API and web pages)."""
     revoke_token(store, token_id)
@@ -112,15 +128,29 @@ def new_organisation(body: NewOrganisation, caller: Admin, store: StoreDep) -> O
 
 
 @router.get("/users", response_model=list[User])
-def users(_caller: Admin, store: StoreDep) -> list[User]:
-    """Every user: name, organisation, role (no password hashes)."""
-    return list_users(store)
+def users(
+    _caller: Admin, store: StoreDep, organisation: Annotated[str | None, Query(min_length=1, max_length=200)] = None
+) -> list[User]:
+    """Every user (or one organisation's): name, organisation, role, when disabled (no password hashes)."""
+    return list_users(store, organisation)
 
 
 @router.post("/users", status_code=201, response_model=User)
 def new_user(body: NewUser, caller: Admin, store: StoreDep) -> User:
     """Register a user of an organisation with a role and a password of at least 12 characters."""
     return register_user(store, caller, body.name, body.organisation, body.role, body.password)
+
+
+@router.post("/users/{name}/disable", response_model=User)
+def disable(name: Annotated[str, Path(min_length=1, max_length=200)], caller: Admin, store: StoreDep) -> User:
+    """Disable a user at once: no sign-in, every token (sessions too) revoked; the user is kept for the audit log."""
+    return set_user_disabled(store, caller, name, True)
+
+
+@router.post("/users/{name}/enable", response_model=User)
+def enable(name: Annotated[str, Path(min_length=1, max_length=200)], caller: Admin, store: StoreDep) -> User:
+    """Let a disabled user sign in again (their old tokens stay revoked: issue new ones)."""
+    return set_user_disabled(store, caller, name, False)
 
 
 @router.post("/users/{name}/tokens", status_code=201, response_model=IssuedToken)
