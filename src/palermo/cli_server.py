@@ -105,7 +105,7 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
     workers: Annotated[
-        int, typer.Option("--workers", min=1, max=64, help="Server processes (rate-limit counts are per process).")
+        int, typer.Option("--workers", min=1, max=64, help="Server processes (sharing rate-limit counts and jobs).")
     ] = 1,
 ) -> None:
     """Run the shared server's HTTP API and web pages (put it behind a TLS-terminating proxy)."""

@@ -1,13 +1,19 @@
-"""The sliding-window limiter on its own: windows, Retry-After, refunds, threads, bounded memory, keys."""
+"""The sliding-window limiters on their own (in memory and in the store): windows, Retry-After, refunds,
+threads, bounded memory, keys; counts shared by two limiters over one store, as by two server processes."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from tests.conftest import BACKENDS, make_store
 
 from palermo.errors import RateLimitedError
-from palermo.server.ratelimit import Rule, SlidingWindowLimiter, client_key, user_key
+from palermo.server.ratelimit import Limiter, Rule, SlidingWindowLimiter, client_key, user_key
+from palermo.server.ratelimit_stored import StoredLimiter
+from palermo.store.db import Store
 
 RULE = Rule("test", 3, 10)
 
@@ -20,9 +26,22 @@ class Clock:
         return self.now
 
 
-def test_sliding_window_and_retry_after() -> None:
+Make = Callable[["Clock"], Limiter]
+
+
+@pytest.fixture(params=["memory", *BACKENDS])
+def make(request: pytest.FixtureRequest, tmp_path: Path) -> Make:
+    """A limiter factory: in memory, or in a store (SQLite and PostgreSQL)."""
+    if request.param == "memory":
+        return lambda clock: SlidingWindowLimiter(clock=clock)
+    store = make_store(request.param, tmp_path, request)
+    request.addfinalizer(store.engine.dispose)
+    return lambda clock: StoredLimiter(store, clock=clock)
+
+
+def test_sliding_window_and_retry_after(make: Make) -> None:
     clock = Clock()
-    limiter = SlidingWindowLimiter(clock=clock)
+    limiter = make(clock)
     for at in (0.0, 4.0, 8.0):
         clock.now = at
         limiter.check((RULE, "k"))
@@ -40,8 +59,8 @@ def test_sliding_window_and_retry_after() -> None:
     assert again.value.retry_after == 4
 
 
-def test_acquire_checks_every_key_and_records_only_when_allowed() -> None:
-    limiter = SlidingWindowLimiter(clock=Clock())
+def test_acquire_checks_every_key_and_records_only_when_allowed(make: Make) -> None:
+    limiter = make(Clock())
     tight = Rule("tight", 1, 10)
     limiter.acquire((tight, "user"), (RULE, "address"))
     with pytest.raises(RateLimitedError):
@@ -56,8 +75,8 @@ def test_acquire_checks_every_key_and_records_only_when_allowed() -> None:
     limiter.acquire((tight, "user"))
 
 
-def test_concurrent_acquires_never_overshoot() -> None:
-    limiter = SlidingWindowLimiter(clock=Clock())
+def test_concurrent_acquires_never_overshoot(make: Make) -> None:
+    limiter = make(Clock())
     passed: list[int] = []
     start = threading.Barrier(40)
 
@@ -75,6 +94,30 @@ def test_concurrent_acquires_never_overshoot() -> None:
     for thread in threads:
         thread.join()
     assert len(passed) == RULE.limit
+
+
+def test_two_processes_share_one_allowance(store: Store) -> None:
+    clock = Clock()
+    one, other = StoredLimiter(store, clock=clock, refresh=5), StoredLimiter(store, clock=clock, refresh=5)
+    one.acquire((RULE, "alice"))
+    other.acquire((RULE, "alice"))
+    one.acquire((RULE, "alice"))
+    with pytest.raises(RateLimitedError):  # the third attempt was counted by the other one
+        other.acquire((RULE, "alice"))
+    other.check((RULE, "198.51.100.7"))  # reads the store: nothing there yet
+    for _ in range(3):
+        one.hit((RULE, "198.51.100.7"))
+    with pytest.raises(RateLimitedError):
+        one.check((RULE, "198.51.100.7"))
+    other.check((RULE, "198.51.100.7"))  # the other one's snapshot is fresh for 5 s ...
+    clock.now = 5.0
+    with pytest.raises(RateLimitedError) as refused:  # ... then it reads the store again
+        other.check((RULE, "198.51.100.7"))
+    assert refused.value.retry_after == 5
+    other.reset(RULE, "alice")
+    one.acquire((RULE, "alice"))
+    clock.now = 10.0  # the first events left the window
+    other.check((RULE, "198.51.100.7"))
 
 
 def test_memory_is_bounded() -> None:

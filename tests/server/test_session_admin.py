@@ -54,9 +54,10 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture
-def app(store: Store, clock: FakeClock) -> FastAPI:
-    return create_app(store, throttle=AuthThrottle(clock=clock))
+@pytest.fixture(params=["counted in memory", "counted in the store"])
+def app(request: pytest.FixtureRequest, store: Store, clock: FakeClock) -> FastAPI:
+    shared = request.param == "counted in the store"
+    return create_app(store, throttle=AuthThrottle(clock=clock, store=store if shared else None))
 
 
 @pytest.fixture

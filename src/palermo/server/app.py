@@ -142,7 +142,8 @@ def create_app(
 ) -> FastAPI:
     """The API over the store given by settings, a URL or an open store; it is opened at startup.
 
-    ``throttle`` limits failed sign-ins and bearer tokens (default: :class:`AuthThrottle`'s rules).
+    ``throttle`` limits failed sign-ins and bearer tokens (default: :class:`AuthThrottle`'s rules, counted in
+    the store).
     ``settings`` (default: ``settings_or_url`` if it is Settings, else the environment's) sets the limits.
     """
     config = settings or (settings_or_url if isinstance(settings_or_url, Settings) else get_settings())
@@ -151,6 +152,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store, owned = _resolve(settings_or_url)
         app.state.store, app.state.owns_store = store, owned
+        app.state.throttle = throttle or AuthThrottle(store=store)  # counts shared by every process of the store
         # Synchronous routes run on this event loop's worker threads: a few, not anyio's 40 (see Settings).
         to_thread.current_default_thread_limiter().total_tokens = config.request_threads
         # A store the app owns is sealed in the background; one it was given keeps sealing inline.
@@ -176,7 +178,6 @@ def create_app(
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
-    app.state.throttle = throttle or AuthThrottle()
     app.state.settings = config
     app.add_middleware(BodyLimit, max_bytes=config.max_upload_bytes, paths=("/api/uploads", "/uploads"))
     _routes(app)

@@ -1,17 +1,19 @@
-"""Throttling of failed sign-ins and of bearer-token guessing: a sliding-window limiter in memory.
+"""Throttling of failed sign-ins and of bearer-token guessing: sliding-window limiters.
 
 Each rule allows ``limit`` events per ``window`` seconds and key (a user name, a client address).
 Only the newest ``limit`` events of a key are kept, so a key costs at most ``limit`` floats, and the
 number of keys is capped (expired keys are swept, then the oldest are dropped).
 
-The limiter is hand-written on purpose: the maintained library for this, ``limits``, fits the
-counting but reads the wall clock itself (its own tests freeze time by patching) and its in-memory
-storage runs a background expiry timer; what is needed here is ~100 lines with an injectable clock.
+The limiters are hand-written on purpose: the maintained library for this, ``limits``, fits the
+counting but reads the wall clock itself (its own tests freeze time by patching), its in-memory
+storage runs a background expiry timer, and its shared storages are Redis, Memcached and MongoDB,
+not the SQL store a deployment already has; what is needed here is a few dozen lines each with an
+injectable clock.
 
-**Limitation.** The counts live in the memory of one process: a deployment is one uvicorn process,
-so that is the whole server. Running several workers or replicas would multiply the allowance by
-their number, and a restart forgets the counts; that would need a shared store (Redis, say).
-Client addresses are what the ASGI server reports: behind a reverse proxy, uvicorn must trust the
+:class:`SlidingWindowLimiter` keeps the counts in one process's memory (for tests and single
+processes); a serving app counts in its store (:class:`.ratelimit_stored.StoredLimiter`), so that
+several workers or replicas share one allowance and a restart forgets nothing. Client addresses
+are what the ASGI server reports: behind a reverse proxy, uvicorn must trust the
 proxy's ``X-Forwarded-For`` (``--forwarded-allow-ips``), or every client shares the proxy's address.
 """
 
@@ -24,8 +26,12 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from ..errors import RateLimitedError
+
+if TYPE_CHECKING:
+    from ..store.db import Store
 
 Clock = Callable[[], float]
 
@@ -42,6 +48,32 @@ class Rule:
 SIGNIN_PER_USER = Rule("signin-user", 5, 15 * 60)
 SIGNIN_PER_ADDRESS = Rule("signin-address", 20, 15 * 60)
 TOKEN_PER_ADDRESS = Rule("token-address", 20, 60)
+
+
+def refusal(wait: float) -> RateLimitedError:
+    """The error for a key that may try again in ``wait`` seconds."""
+    return RateLimitedError(
+        f"too many failed attempts; try again in {math.ceil(wait)} seconds", retry_after=math.ceil(wait)
+    )
+
+
+class Limiter(Protocol):
+    """Sliding-window counts per (rule, key): in memory or in the store."""
+
+    def check(self, *pairs: tuple[Rule, str]) -> None:
+        """:class:`RateLimitedError` if any (rule, key) is at its limit; records nothing."""
+
+    def hit(self, *pairs: tuple[Rule, str]) -> None:
+        """Record one event for each (rule, key)."""
+
+    def acquire(self, *pairs: tuple[Rule, str]) -> None:
+        """Check, then record, as one step."""
+
+    def refund(self, rule: Rule, key: str) -> None:
+        """Take back the newest event of (rule, key)."""
+
+    def reset(self, rule: Rule, key: str) -> None:
+        """Forget every event of (rule, key)."""
 
 
 class SlidingWindowLimiter:
@@ -91,9 +123,7 @@ class SlidingWindowLimiter:
             now = self._clock()
             wait = max((self._wait(rule, key, now) for rule, key in pairs), default=0.0)
         if wait > 0:
-            raise RateLimitedError(
-                f"too many failed attempts; try again in {math.ceil(wait)} seconds", retry_after=math.ceil(wait)
-            )
+            raise refusal(wait)
 
     def hit(self, *pairs: tuple[Rule, str]) -> None:
         """Record one event for each (rule, key)."""
@@ -111,9 +141,7 @@ class SlidingWindowLimiter:
                 for rule, key in pairs:
                     self._record(rule, key, now)
         if wait > 0:
-            raise RateLimitedError(
-                f"too many failed attempts; try again in {math.ceil(wait)} seconds", retry_after=math.ceil(wait)
-            )
+            raise refusal(wait)
 
     def refund(self, rule: Rule, key: str) -> None:
         """Take back the newest event of (rule, key), e.g. when an acquired attempt succeeded."""
@@ -159,12 +187,20 @@ class AuthThrottle:
     def __init__(
         self,
         *,
-        clock: Clock = time.monotonic,
+        clock: Clock | None = None,
+        store: Store | None = None,
         signin_per_user: Rule = SIGNIN_PER_USER,
         signin_per_address: Rule = SIGNIN_PER_ADDRESS,
         token_per_address: Rule = TOKEN_PER_ADDRESS,
     ) -> None:
-        self.limiter = SlidingWindowLimiter(clock=clock)
+        """Count in ``store`` (shared by every process serving it) if given, else in this process's memory."""
+        self.limiter: Limiter
+        if store is not None:
+            from .ratelimit_stored import StoredLimiter
+
+            self.limiter = StoredLimiter(store, clock=clock or time.time)
+        else:
+            self.limiter = SlidingWindowLimiter(clock=clock or time.monotonic)
         self.signin_per_user = signin_per_user
         self.signin_per_address = signin_per_address
         self.token_per_address = token_per_address

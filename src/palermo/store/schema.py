@@ -267,6 +267,16 @@ app_user = Table(
     Column("disabled_at", DateTime(timezone=True), nullable=True, comment="set while an admin has disabled the user"),
 )
 
+auth_event = Table(
+    "auth_event",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("rule", String(40), nullable=False, comment="the throttling rule counted (e.g. signin-user)"),
+    Column("key", String(200), nullable=False, comment="what is counted: a user name as typed, a client address"),
+    Column("at", Float, nullable=False, comment="when (seconds since the epoch)"),
+    Index("ix_auth_event_rule_key_at", "rule", "key", "at"),
+)
+
 api_token = Table(
     "api_token",
     metadata,
