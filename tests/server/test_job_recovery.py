@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx2 as httpx
 import pytest
 from sqlalchemy import func, select, update
-from tests.support import cases_csv
-from tests.web.conftest import _free_port
+from tests.support import cases_csv, start_server
 
 from palermo.server.identity import create_user, issue_token
 from palermo.server.job_leases import claim_orphans, renew
@@ -85,26 +82,10 @@ def test_a_killed_server_s_jobs_are_run_by_the_next_one(tmp_path: Path) -> None:
     token = issue_token(store, "ana").token
     rows = 40_000
     big = cases_csv(tmp_path / "big.csv", rows)
-    env = {**os.environ, "PALERMO_JOB_LEASE_SECONDS": "2"}
-
-    def start() -> tuple[subprocess.Popen[str], str]:
-        port = _free_port()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "palermo", "--db", db, "serve", "--port", str(port)], cwd=tmp_path, env=env,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True, start_new_session=True,
-        )
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    return process, url
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        os.killpg(process.pid, signal.SIGKILL)
-        raise RuntimeError("palermo serve did not start")
+    lease = {"PALERMO_JOB_LEASE_SECONDS": "2"}
 
     headers = {"Authorization": f"Bearer {token}"}
-    first, url = start()
+    first, url = start_server(db, tmp_path, env=lease)
     try:
         with big.open("rb") as sent:
             answer = httpx.post(f"{url}/api/uploads", headers=headers, data={"purpose": "intake"},
@@ -115,7 +96,7 @@ def test_a_killed_server_s_jobs_are_run_by_the_next_one(tmp_path: Path) -> None:
         os.killpg(first.pid, signal.SIGKILL)  # the server and its workers, mid-job: as when a machine stops
         first.wait(timeout=20)
     assert get_job(store, job_id, "Hope").status in {"queued", "running"}
-    second, url = start()
+    second, url = start_server(db, tmp_path, env=lease)
     try:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:

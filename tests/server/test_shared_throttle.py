@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
+import signal
 import time
 from pathlib import Path
 
 import httpx2 as httpx
 import pytest
-from tests.support import bearer
-from tests.web.conftest import _free_port
+from tests.support import bearer, start_server
 
 from palermo.server.identity import create_user, issue_token
 from palermo.server.ratelimit import TOKEN_PER_ADDRESS
@@ -27,19 +25,8 @@ def test_workers_share_one_allowance(tmp_path: Path) -> None:
     add_organisation(store, "Hope", "NGO", "TH")
     create_user(store, "ana", "Hope", "analyst", "correct horse battery")
     good = bearer(issue_token(store, "ana").token)
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "palermo", "--db", db, "serve", "--port", str(port), "--workers", "2"],
-        cwd=tmp_path, env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    process, url = start_server(db, tmp_path, "--workers", "2")
     try:
-        for _ in range(150):
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
         for i in range(TOKEN_PER_ADDRESS.limit):  # a new connection each: the kernel spreads them over both workers
             answer = httpx.get(f"{url}/api/me", headers={**bearer(f"plm_{i + 1}.guess{i}"), "Connection": "close"})
             assert answer.status_code == 401
@@ -48,6 +35,6 @@ def test_workers_share_one_allowance(tmp_path: Path) -> None:
             refused = httpx.get(f"{url}/api/me", headers={**good, "Connection": "close"})
             assert refused.status_code == 429, refused.text
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
         store.engine.dispose()

@@ -6,19 +6,14 @@ Screenshots of every page a test visits go to ``build/screenshots`` (or ``$PALER
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx2 as httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
-from tests.support import REPO, cases_csv
+from tests.support import REPO, cases_csv, start_server
 
 from palermo.ingest.pipeline import ingest_file
 from palermo.server.identity import create_user
@@ -41,12 +36,6 @@ class Server:
     db: str
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def seed_default(folder: Path) -> str:
     """Two organisations with cases and the users of :data:`USERS` in a new SQLite store; its URL."""
     db = f"sqlite:///{folder / 'palermo.db'}"
@@ -64,21 +53,7 @@ def seed_default(folder: Path) -> str:
 @contextmanager
 def serve(db: str, folder: Path) -> Iterator[Server]:
     """``palermo serve`` over ``db`` in its own process (working directory ``folder``) until the block ends."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "palermo", "--db", db, "serve", "--port", str(port)],
-        cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        raise RuntimeError(f"palermo serve did not start: {process.communicate()[0]}")
+    process, url = start_server(db, folder)
     try:
         yield Server(url=url, db=db)
     finally:
