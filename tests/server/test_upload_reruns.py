@@ -96,7 +96,8 @@ def test_unknown_layout_is_suggested_then_checked_then_stored_once(
     assert check["status"] == "dry-run" and check["report"]["previous_batch"] == stored["batch_id"]
     assert check["report"]["accepted"] == 2 and check["report"]["unmapped_columns"] == []
     with store.engine.connect() as conn:
-        statuses = [d["status"] for d in conn.execute(select(audit_log.c.details)).scalars() if "job" in d]
+        written = select(audit_log.c.details).where(audit_log.c.action == "cases.write").order_by(audit_log.c.id)
+        statuses = [d["status"] for d in conn.execute(written).scalars() if "job" in d]
     assert statuses == ["failed", "dry-run", "stored", "already-ingested", "dry-run"]
 
 

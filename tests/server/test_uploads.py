@@ -124,6 +124,7 @@ def test_good_file_is_stored_and_audited(store: Store, client: TestClient, token
     entry = written[0]
     assert (entry.actor, entry.org, entry.purpose, entry.records) == ("alice", HOPE, PURPOSE, [done["batch_id"]])
     assert entry.details == {"job": job["id"], "status": "stored"}
+    assert [e for e in audit.entries(store) if e.action == "quarantine.read"] == []  # no refused value was shown
     assert audit.verify(store).ok
 
     listed = client.get("/api/uploads", headers=bearer(tokens["amir"]))  # anyone of the organisation
@@ -142,6 +143,9 @@ def test_bad_rows_are_reported(store: Store, client: TestClient, tokens: dict[st
     assert "fewer than the 8 columns" in found[(5, None)]
     assert all(p["file"] == "cases.csv" for p in report["problems"])
     assert (count(store, case_record), count(store, quarantine)) == (1, 3)
+    [shown] = [e for e in audit.entries(store) if e.action == "quarantine.read"]  # the answer that listed them
+    assert (shown.actor, shown.org, shown.purpose, shown.records) == ("amir", HOPE, PURPOSE, [done["batch_id"]])
+    assert shown.details == {"job": done["id"], "problems": 3}
 
 
 @pytest.mark.parametrize(

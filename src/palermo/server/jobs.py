@@ -82,6 +82,8 @@ class Job(BaseModel):
     error: JobError | None = None
     crosswalk: Crosswalk | None = Field(default=None, exclude=True)
     """The mapping the job applied (kept to edit it; not part of the job's JSON)."""
+    purpose: str | None = Field(default=None, exclude=True)
+    """Why the file was uploaded, as stated (not part of the job's JSON)."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,7 @@ def _job(row: Row[Any]) -> Job:
         started_at=_aware(m["started_at"]), finished_at=_aware(m["finished_at"]),
         batch_id=None if m["batch_id"] is None else int(m["batch_id"]), report=report, problems_total=total,
         error=None if m["error"] is None else JobError.model_validate(m["error"]), crosswalk=crosswalk,
+        purpose=m["purpose"],
     )
 
 
@@ -218,6 +221,19 @@ def submit_job(
 def get_job(store: Store, job_id: int, org: str) -> Job:
     """Job ``job_id`` of ``org``; another organisation's job is not found, like a missing one."""
     return _load(store, job_id, get_organisation(store, org).id)
+
+
+def read_job(store: Store, job_id: int, org: str, *, actor: str) -> Job:
+    """:func:`get_job` for showing it: a report that lists refused values (case data) is written to the audit
+    log (``quarantine.read``, with the purpose the upload stated); a job without any is not."""
+    job = get_job(store, job_id, org)
+    if job.report is not None and job.report.problems:
+        audit.append(
+            store, actor=actor, org_id=get_organisation(store, org).id, action="quarantine.read",
+            purpose=job.purpose or "upload report", records=[] if job.batch_id is None else [job.batch_id],
+            details={"job": job.id, "problems": len(job.report.problems)},
+        )
+    return job
 
 
 def list_jobs(store: Store, org: str, *, limit: int = 100) -> list[Job]:
@@ -268,7 +284,8 @@ def run_job(
     dry_run: bool = False,
 ) -> Job:
     """Ingest a queued job's file (with ``crosswalk``, else the recognised layout; only checked if ``dry_run``)
-    for its organisation and record the outcome; the job as it ended. The file is deleted afterwards."""
+    for its organisation and record the outcome; the job as it ended. The file is deleted before the outcome
+    is recorded (a finished job has left no file behind)."""
     try:
         job = _load(store, job_id)
         with store.engine.begin() as conn:
@@ -290,10 +307,10 @@ def run_job(
             if not isinstance(exc, PalermoError):
                 log.exception("upload job %s failed", job_id)
             values = {"status": "failed", "error": _error_of(exc).model_dump()}
-        values["finished_at"] = datetime.now(UTC)
-        _finish(store, job, purpose, values)
     finally:
         upload.discard()
+    values["finished_at"] = datetime.now(UTC)
+    _finish(store, job, purpose, values)
     return _load(store, job_id)
 
 

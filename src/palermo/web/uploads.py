@@ -17,7 +17,7 @@ from ..errors import ConflictError, InputError, NotFoundError, PalermoError, Per
 from ..ingest.columns import ColumnMapping, mappable_fields
 from ..server.deps import StoreDep
 from ..server.identity import Principal
-from ..server.jobs import FINISHED, Job, get_job, list_jobs
+from ..server.jobs import FINISHED, Job, get_job, list_jobs, read_job
 from ..server.kept_files import KEEP_HOURS
 from ..server.reruns import JobMapping, job_mapping
 from ..server.routes.uploads import queue_rerun, queue_upload
@@ -82,7 +82,7 @@ def job_page(
     request: Request, user: WebUser, store: StoreDep, job_id: Annotated[int, Path(ge=1, lt=2**63)]
 ) -> HTMLResponse:
     """One job: its status (refreshed until it ends), the validation report and the mapping to edit."""
-    job = get_job(store, job_id, user.organisation)
+    job = read_job(store, job_id, user.organisation, actor=user.name)
     return _job_page(request, store, user, job, partial=request.headers.get("HX-Request") == "true")
 
 

@@ -28,7 +28,7 @@ from ...store.db import Store
 from ..deps import Caller, StoreDep, require
 from ..identity import Principal
 from ..job_runner import JobRunner
-from ..jobs import Job, Upload, get_job, list_jobs, save_upload, submit_job
+from ..jobs import Job, Upload, list_jobs, read_job, save_upload, submit_job
 from ..reruns import JobMapping, job_mapping, prepare_rerun
 
 UPLOADS = "/api/uploads"
@@ -188,8 +188,9 @@ def upload_mapping(job_id: Annotated[int, Path(ge=1, lt=2**63)], caller: Caller,
 
 @router.get(f"{UPLOADS}/{{job_id}}", response_model=JobView)
 def upload_job(job_id: Annotated[int, Path(ge=1, lt=2**63)], caller: Caller, store: StoreDep) -> JobView:
-    """One job of the caller's organisation: its status and, once run, its validation report."""
-    return _view(get_job(store, job_id, caller.organisation))
+    """One job of the caller's organisation: its status and, once run, its validation report (audited when it
+    lists refused values)."""
+    return _view(read_job(store, job_id, caller.organisation, actor=caller.name))
 
 
 @router.get(UPLOADS, response_model=list[JobView])
