@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from .cli_audit import log_operator
 from .errors import InputError
 
+if TYPE_CHECKING:
+    from .server.administration import Operator
+
 admin_app = typer.Typer(no_args_is_help=True, help="Users and API tokens of the shared server.")
-_PURPOSE = "administration"
-"""The purpose of the audit entries of ``palermo admin`` (as of the API's administration)."""
+
+
+def _operator() -> Operator:
+    """The operating-system user, as the audit log records the ``palermo admin`` commands."""
+    from .server.administration import Operator
+
+    return Operator(getpass.getuser())
 
 
 @admin_app.command("add-user")
@@ -27,7 +35,7 @@ def add_user(
 ) -> None:
     """Register a user of the shared server; the password is asked for unless --password-file is given."""
     from .cli import console, store
-    from .server.identity import create_user
+    from .server.administration import register_user
 
     if password_file is not None:
         try:
@@ -37,10 +45,7 @@ def add_user(
         password = lines[0] if lines else ""
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    opened = store()
-    user = create_user(opened, name, org, role, password)
-    log_operator(opened, "admin.user.create", _PURPOSE,
-                 details={"user": user.name, "organisation": user.organisation, "role": user.role})
+    user = register_user(store(), _operator(), name, org, role, password)
     console.print(f"user {escape(user.name)} ({user.role}) of {escape(user.organisation)} registered")
 
 
@@ -51,12 +56,9 @@ def issue_token_command(
 ) -> None:
     """Issue an API token; it is printed once and cannot be shown again."""
     from .cli import console, store
-    from .server.identity import issue_token
+    from .server.administration import issue_user_token
 
-    opened = store()
-    issued = issue_token(opened, name, days=days)
-    log_operator(opened, "admin.token.issue", _PURPOSE, details={
-        "user": issued.user, "token_id": issued.id, "expires_at": issued.expires_at.isoformat()})
+    issued = issue_user_token(store(), _operator(), name, days)
     console.print(
         f"token {issued.id} for {escape(issued.user)}, valid until {issued.expires_at:%Y-%m-%d %H:%M} UTC "
         "(shown only now; keep it secret):",
@@ -69,11 +71,9 @@ def issue_token_command(
 def disable_user_command(name: Annotated[str, typer.Argument(help="The user to disable.")]) -> None:
     """Disable a user at once: no sign-in, every token revoked (the user is kept for the audit log)."""
     from .cli import console, store
-    from .server.identity import disable_user
+    from .server.administration import set_user_disabled
 
-    opened = store()
-    user = disable_user(opened, name)
-    log_operator(opened, "admin.user.disable", _PURPOSE, details={"user": user.name, "organisation": user.organisation})
+    user = set_user_disabled(store(), _operator(), name, True)
     console.print(f"user {escape(user.name)} of {escape(user.organisation)} disabled; their tokens are revoked")
 
 
@@ -81,11 +81,9 @@ def disable_user_command(name: Annotated[str, typer.Argument(help="The user to d
 def enable_user_command(name: Annotated[str, typer.Argument(help="The user to enable again.")]) -> None:
     """Let a disabled user sign in again (issue new tokens: the old ones stay revoked)."""
     from .cli import console, store
-    from .server.identity import enable_user
+    from .server.administration import set_user_disabled
 
-    opened = store()
-    user = enable_user(opened, name)
-    log_operator(opened, "admin.user.enable", _PURPOSE, details={"user": user.name, "organisation": user.organisation})
+    user = set_user_disabled(store(), _operator(), name, False)
     console.print(f"user {escape(user.name)} of {escape(user.organisation)} enabled")
 
 
@@ -93,11 +91,9 @@ def enable_user_command(name: Annotated[str, typer.Argument(help="The user to en
 def revoke_token_command(token_id: Annotated[int, typer.Argument(help="The token's id.")]) -> None:
     """Revoke an API token at once."""
     from .cli import console, store
-    from .server.identity import revoke_token
+    from .server.administration import revoke_user_token
 
-    opened = store()
-    revoke_token(opened, token_id)
-    log_operator(opened, "admin.token.revoke", _PURPOSE, details={"token_id": token_id})
+    revoke_user_token(store(), _operator(), token_id)
     console.print(f"token {token_id} revoked")
 
 

@@ -19,15 +19,15 @@ from ..errors import (
     PermissionDeniedError,
     RateLimitedError,
 )
-from ..server.deps import StoreDep
-from ..server.identity import MAX_TOKEN_DAYS, ROLES, IssuedToken, Principal, list_tokens, list_users
-from ..server.routes.admin import (
+from ..server.administration import (
     issue_user_token,
     register_organisation,
     register_user,
     revoke_user_token,
     set_user_disabled,
 )
+from ..server.deps import StoreDep
+from ..server.identity import MAX_TOKEN_DAYS, ROLES, IssuedToken, Principal, list_tokens, list_users
 from ..standard.countries import country_codes, country_name
 from ..standard.schema import organisation_types
 from ..store.db import Store

@@ -1,41 +1,29 @@
 """Administration of the deployment (admins only): organisations, users, API tokens.
 
-Every change is appended to the audit log (``admin.*`` actions) with what was done to whom, never a
-password or a token's secret.
+Thin routes over :mod:`..administration`, which makes and audits every change (``admin.*`` actions).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from ... import audit
-from ...errors import ConflictError
-from ...store.db import Store
-from ...store.orgs import Organisation, OrganisationSummary, add_organisation, get_organisation, list_organisations
-from ..deps import StoreDep, require
-from ..identity import (
-    MAX_TOKEN_DAYS,
-    IssuedToken,
-    Principal,
-    Role,
-    TokenInfo,
-    User,
-    create_user,
-    disable_user,
-    enable_user,
-    issue_token,
-    list_tokens,
-    list_users,
-    revoke_token,
+from ...store.orgs import Organisation, OrganisationSummary, list_organisations
+from ..administration import (
+    issue_user_token,
+    register_organisation,
+    register_user,
+    revoke_user_token,
+    set_user_disabled,
 )
+from ..deps import StoreDep, require
+from ..identity import MAX_TOKEN_DAYS, IssuedToken, Principal, Role, TokenInfo, User, list_tokens, list_users
 
 router = APIRouter(prefix="/api/admin", tags=["administration"])
 Admin = Annotated[Principal, Depends(require("admin"))]
 """Admins: administer the whole deployment."""
-_PURPOSE = "administration"
 
 
 class NewOrganisation(BaseModel):
@@ -65,54 +53,6 @@ class NewToken(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     days: int = Field(default=90, ge=1, le=MAX_TOKEN_DAYS)
-
-
-def _audit(store: Store, caller: Principal, action: str, details: dict[str, Any]) -> None:
-    org_id = get_organisation(store, caller.organisation).id
-    audit.append(store, actor=caller.name, org_id=org_id, action=action, purpose=_PURPOSE, details=details)
-
-
-def register_organisation(store: Store, caller: Principal, name: str, org_type: str, country: str) -> Organisation:
-    """Register an organisation and audit it (API and web pages)."""
-    created = add_organisation(store, name, org_type, country)
-    _audit(store, caller, "admin.organisation.create",
-           {"organisation": created.name, "type": created.type, "country": created.country})
-    return created
-
-
-def register_user(store: Store, caller: Principal, name: str, org: str, role: str, password: str) -> User:
-    """Register a user and audit it, never the password (API and web pages)."""
-    created = create_user(store, name, org, role, password)
-    _audit(store, caller, "admin.user.create",
-           {"user": created.name, "organisation": created.organisation, "role": created.role})
-    return created
-
-
-def issue_user_token(store: Store, caller: Principal, name: str, days: int) -> IssuedToken:
-    """Issue an API token for user ``name`` and audit it, never the secret (API and web pages)."""
-    issued = issue_token(store, name, days=days)
-    _audit(store, caller, "admin.token.issue",
-           {"user": issued.user, "token_id": issued.id, "expires_at": issued.expires_at.isoformat()})
-    return issued
-
-
-def set_user_disabled(store: Store, caller: Principal, name: str, disabled: bool) -> User:
-    """Disable user ``name`` (no sign-in, every token revoked) or enable them again, and audit it (API and pages).
-
-    Administrators cannot disable themselves (the command line can: ``palermo admin disable-user``).
-    """
-    if disabled and " ".join(name.split()) == caller.name:
-        raise ConflictError("you cannot disable yourself; ask another administrator")
-    changed = disable_user(store, name) if disabled else enable_user(store, name)
-    _audit(store, caller, "admin.user.disable" if disabled else "admin.user.enable",
-           {"user": changed.name, "organisation": changed.organisation})
-    return changed
-
-
-def revoke_user_token(store: Store, caller: Principal, token_id: int) -> None:
-    """Revoke an API token and audit it (API and web pages)."""
-    revoke_token(store, token_id)
-    _audit(store, caller, "admin.token.revoke", {"token_id": token_id})
 
 
 @router.get("/organisations", response_model=list[OrganisationSummary])
